@@ -1,0 +1,327 @@
+package report
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"math"
+	"strings"
+	"text/tabwriter"
+
+	"golang.org/x/perf/benchunit"
+
+	"github.com/perfgate/perfgate/analyze"
+)
+
+// Text writes v as benchstat-like tables, one per file configuration and
+// unit, with the gate's decision in the last column, then a summary: the
+// outcome, counts, each regression on a line of its own, and the notes.
+func Text(w io.Writer, v *analyze.Verdict) error {
+	ew := &errWriter{w: w}
+	var prevConfig analyze.Config
+	for i := 0; i < len(v.Results); {
+		j := i + 1
+		for j < len(v.Results) && sameTable(v.Results[i], v.Results[j]) {
+			j++
+		}
+		if i > 0 {
+			fmt.Fprintln(ew)
+		}
+		writeConfigChanges(ew, prevConfig, v.Results[i].Config)
+		prevConfig = v.Results[i].Config
+		writeTable(ew, v.Results[i:j], v.Alpha)
+		i = j
+	}
+	if len(v.Results) > 0 {
+		fmt.Fprintln(ew)
+	}
+	writeSummary(ew, v)
+	return ew.err
+}
+
+func sameTable(a, b analyze.Result) bool {
+	if a.Unit != b.Unit || len(a.Config) != len(b.Config) {
+		return false
+	}
+	for i := range a.Config {
+		if a.Config[i] != b.Config[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// writeConfigChanges prints the configuration lines that differ from the
+// previous table's, as benchstat does.
+func writeConfigChanges(w io.Writer, prev, cur analyze.Config) {
+	for _, kv := range cur {
+		if prev.Get(kv.Key) != kv.Value {
+			fmt.Fprintf(w, "%s: %s\n", kv.Key, kv.Value)
+		}
+	}
+	for _, kv := range prev {
+		if cur.Get(kv.Key) == "" {
+			fmt.Fprintf(w, "%s:\n", kv.Key)
+		}
+	}
+}
+
+func writeTable(w io.Writer, rows []analyze.Result, alpha float64) {
+	unit := rows[0].Unit
+	class := benchunit.ClassOf(unit)
+	var notes footnotes
+	tw := tabwriter.NewWriter(&trimWriter{w: w}, 0, 0, 3, ' ', 0)
+	fmt.Fprintf(tw, "%s\tbase\thead\tvs base\t\n", unit)
+	for _, r := range rows {
+		var centers []float64
+		for _, s := range []*analyze.Summary{r.Base, r.Head} {
+			if s != nil {
+				centers = append(centers, s.Center)
+			}
+		}
+		scaler := benchunit.CommonScale(centers, class)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t", r.Benchmark, cellString(r.Base, scaler), cellString(r.Head, scaler))
+		if r.Base != nil && r.Head != nil {
+			fmt.Fprintf(tw, "%s (%s)\t", deltaString(r), comparisonString(r))
+		} else {
+			fmt.Fprint(tw, "\t")
+		}
+		fmt.Fprintf(tw, "%s%s\n", decision(r), notes.mark(r.Warnings))
+	}
+	if gm, ok := geomeans(rows); ok {
+		fmt.Fprintf(tw, "geomean\t%s\t%s\t%+.2f%%\t\n",
+			benchunit.Scale(gm[0], class), benchunit.Scale(gm[1], class), (gm[1]/gm[0]-1)*100)
+	}
+	tw.Flush()
+	notes.write(w)
+}
+
+// cellString is a side's center and the half-width of its interval.
+func cellString(s *analyze.Summary, scaler benchunit.Scaler) string {
+	if s == nil {
+		return "-"
+	}
+	return scaler.Format(s.Center) + " " + interval(s)
+}
+
+// interval is benchmath's Summary.PctRangeString: the half-width of the
+// confidence interval as a percentage of the center.
+func interval(s *analyze.Summary) string {
+	if s == nil {
+		return ""
+	}
+	lo, hi := float64(s.Lo), float64(s.Hi)
+	switch {
+	case math.IsInf(lo, 0) || math.IsInf(hi, 0) || math.IsNaN(lo) || math.IsNaN(hi):
+		return "± ∞"
+	case sign(s.Center) != sign(lo) || sign(s.Center) != sign(hi):
+		return "± ?"
+	case s.Center == 0:
+		return "± 0%"
+	}
+	return fmt.Sprintf("± %.0f%%", 100*math.Max(hi/s.Center-1, 1-lo/s.Center))
+}
+
+func sign(x float64) int {
+	switch {
+	case x > 0:
+		return 1
+	case x < 0:
+		return -1
+	}
+	return 0
+}
+
+func deltaString(r analyze.Result) string {
+	d := float64(r.Delta)
+	switch {
+	case r.Status == analyze.StatusUnchanged || r.Status == analyze.StatusTooFewSamples:
+		return "~"
+	case math.IsNaN(d):
+		return "?"
+	case d == 0:
+		return "0.00%"
+	}
+	return fmt.Sprintf("%+.2f%%", d*100)
+}
+
+// comparisonString is benchmath's Comparison.String.
+func comparisonString(r analyze.Result) string {
+	var s string
+	if r.P != 0 {
+		s = fmt.Sprintf("p=%0.3f ", r.P)
+	}
+	if r.Base.N == r.Head.N {
+		return s + fmt.Sprintf("n=%d", r.Base.N)
+	}
+	return s + fmt.Sprintf("n=%d+%d", r.Base.N, r.Head.N)
+}
+
+// decision says what the gate made of a result.
+func decision(r analyze.Result) string {
+	t := Percent(r.Threshold)
+	switch r.Status {
+	case analyze.StatusRegression:
+		return "REGRESSION (worse than " + t + ")"
+	case analyze.StatusImprovement:
+		return "improvement"
+	case analyze.StatusWithinThreshold:
+		return "within " + t
+	case analyze.StatusChanged:
+		return "changed (unit direction unknown)"
+	case analyze.StatusTooFewSamples:
+		return "too few samples"
+	case analyze.StatusBaseOnly:
+		return "base only"
+	case analyze.StatusHeadOnly:
+		return "head only"
+	}
+	return ""
+}
+
+// Percent formats a fraction as a percentage with no needless digits.
+func Percent(f float64) string {
+	return strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.2f", f*100), "0"), ".") + "%"
+}
+
+// geomeans returns the geometric means of the base and head centers of the
+// rows measured on both sides, when there are at least two such rows and
+// all centers are positive.
+func geomeans(rows []analyze.Result) ([2]float64, bool) {
+	var sum [2]float64
+	n := 0
+	for _, r := range rows {
+		if r.Base == nil || r.Head == nil {
+			continue
+		}
+		if r.Base.Center <= 0 || r.Head.Center <= 0 {
+			return sum, false
+		}
+		sum[0] += math.Log(r.Base.Center)
+		sum[1] += math.Log(r.Head.Center)
+		n++
+	}
+	if n < 2 {
+		return sum, false
+	}
+	return [2]float64{math.Exp(sum[0] / float64(n)), math.Exp(sum[1] / float64(n))}, true
+}
+
+func writeSummary(w io.Writer, v *analyze.Verdict) {
+	counts := []struct {
+		s    analyze.Status
+		name string
+	}{
+		{analyze.StatusRegression, "regressed"},
+		{analyze.StatusImprovement, "improved"},
+		{analyze.StatusWithinThreshold, "within threshold"},
+		{analyze.StatusUnchanged, "unchanged"},
+		{analyze.StatusChanged, "changed"},
+		{analyze.StatusTooFewSamples, "too few samples"},
+		{analyze.StatusBaseOnly, "base only"},
+		{analyze.StatusHeadOnly, "head only"},
+	}
+	var parts []string
+	for _, c := range counts {
+		if n := v.Count(c.s); n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, c.name))
+		}
+	}
+	fmt.Fprintf(w, "verdict: %s", v.Verdict)
+	if len(parts) > 0 {
+		fmt.Fprintf(w, ": %s", strings.Join(parts, ", "))
+	}
+	fmt.Fprintf(w, " (alpha %g)\n", v.Alpha)
+	if v.Error != "" {
+		fmt.Fprintf(w, "error: %s\n", v.Error)
+	}
+	for _, r := range v.Results {
+		if r.Status == analyze.StatusRegression {
+			fmt.Fprintf(w, "  regressed: %s %s %s (threshold %s, p=%.3f)\n", r.Benchmark, r.Unit, deltaString(r), Percent(r.Threshold), r.P)
+		}
+	}
+	if v.Verdict == analyze.Inconclusive {
+		fmt.Fprintln(w, "  inconclusive: too few samples to tell a change from noise; run more rounds")
+	}
+	for _, n := range v.Notes {
+		fmt.Fprintf(w, "  note: %s\n", n)
+	}
+}
+
+// footnotes numbers warnings as benchstat does, each distinct text once.
+type footnotes struct {
+	list  []string
+	index map[string]int
+}
+
+func (f *footnotes) mark(warnings []string) string {
+	var marks []string
+	for _, w := range warnings {
+		if f.index == nil {
+			f.index = make(map[string]int)
+		}
+		i, ok := f.index[w]
+		if !ok {
+			f.list = append(f.list, w)
+			i = len(f.list)
+			f.index[w] = i
+		}
+		marks = append(marks, superscript(i))
+	}
+	if len(marks) == 0 {
+		return ""
+	}
+	return " " + strings.Join(marks, " ")
+}
+
+func (f *footnotes) write(w io.Writer) {
+	for i, s := range f.list {
+		fmt.Fprintf(w, "%s %s\n", superscript(i+1), s)
+	}
+}
+
+func superscript(i int) string {
+	const digits = "⁰¹²³⁴⁵⁶⁷⁸⁹"
+	d := []rune(digits)
+	var out []rune
+	for ; i > 0; i /= 10 {
+		out = append([]rune{d[i%10]}, out...)
+	}
+	return string(out)
+}
+
+// trimWriter drops the spaces tabwriter leaves at the ends of lines.
+type trimWriter struct {
+	w   io.Writer
+	buf []byte
+}
+
+func (t *trimWriter) Write(p []byte) (int, error) {
+	t.buf = append(t.buf, p...)
+	for {
+		i := bytes.IndexByte(t.buf, '\n')
+		if i < 0 {
+			return len(p), nil
+		}
+		if _, err := fmt.Fprintf(t.w, "%s\n", bytes.TrimRight(t.buf[:i], " ")); err != nil {
+			return 0, err
+		}
+		t.buf = t.buf[i+1:]
+	}
+}
+
+// errWriter keeps the first write error so that rendering code can write
+// freely and check once.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	n, err := e.w.Write(p)
+	e.err = err
+	return n, err
+}

@@ -1,0 +1,193 @@
+package analyze
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"strconv"
+)
+
+// Outcome is the gate's answer.
+type Outcome string
+
+// The outcomes of a verdict.
+const (
+	// Pass: nothing regressed beyond its threshold.
+	Pass Outcome = "pass"
+	// Regression: at least one result is significantly worse than its
+	// threshold allows.
+	Regression Outcome = "regression"
+	// Inconclusive: nothing regressed, but some result had too few samples
+	// for any difference to be significant.
+	Inconclusive Outcome = "inconclusive"
+	// Error: the tool or the workload failed; see Verdict.Error.
+	Error Outcome = "error"
+)
+
+// Status is what the comparison of one benchmark and unit found.
+type Status string
+
+// The statuses of a result.
+const (
+	StatusRegression      Status = "regression"       // significant, worse beyond the threshold
+	StatusImprovement     Status = "improvement"      // significant, better beyond the threshold
+	StatusWithinThreshold Status = "within-threshold" // significant, but smaller than the threshold
+	StatusChanged         Status = "changed"          // significant, in a unit whose better direction is unknown
+	StatusUnchanged       Status = "unchanged"        // not significant
+	StatusTooFewSamples   Status = "too-few-samples"  // no difference could have been significant
+	StatusBaseOnly        Status = "base-only"        // the benchmark ran on the base side only
+	StatusHeadOnly        Status = "head-only"        // the benchmark ran on the head side only
+)
+
+// Verdict is the decision of the gate and everything it rests on. Its JSON
+// form is the schema of perfgate's --json output.
+type Verdict struct {
+	Verdict Outcome `json:"verdict"`
+	Base    Side    `json:"base"`
+	Head    Side    `json:"head"`
+	// Alpha is the significance level of each comparison.
+	Alpha   float64  `json:"alpha"`
+	Results []Result `json:"results"`
+	// Notes are things the reader must know that are not a result: a
+	// benchmark that ran on one side only, a round that failed.
+	Notes []string `json:"notes,omitempty"`
+	// Error is the one-line reason when Verdict is Error.
+	Error string `json:"error,omitempty"`
+}
+
+// Side names what one side of the comparison measured.
+type Side struct {
+	Ref    string `json:"ref,omitempty"`
+	Commit string `json:"commit,omitempty"`
+	// Dirty is set when the side is a working tree with uncommitted
+	// changes, which Commit alone does not describe.
+	Dirty bool `json:"dirty,omitempty"`
+}
+
+// Result is the comparison of one benchmark in one unit.
+type Result struct {
+	Benchmark string `json:"benchmark"`
+	Unit      string `json:"unit"`
+	// Config is the file configuration both sides share (pkg, goos, ...).
+	Config Config   `json:"config,omitempty"`
+	Base   *Summary `json:"base,omitempty"`
+	Head   *Summary `json:"head,omitempty"`
+	// Delta is (head-base)/base of the centers; NaN (null in JSON) when
+	// the base center is zero and the head's is not.
+	Delta Float `json:"delta"`
+	// P is the p-value of the test that the sides differ.
+	P         float64   `json:"p"`
+	Threshold float64   `json:"threshold"`
+	Better    Direction `json:"better"`
+	// Regression is Status == StatusRegression, for readers of the JSON.
+	Regression bool     `json:"regression"`
+	Status     Status   `json:"status"`
+	Warnings   []string `json:"warnings,omitempty"`
+}
+
+// Summary describes one side's sample of a result.
+type Summary struct {
+	// Center is the median (or the exact value for assume=exact units);
+	// Lo and Hi bound its 95% confidence interval, and are null in JSON
+	// when the sample is too small to have one.
+	Center float64 `json:"center"`
+	Lo     Float   `json:"lo"`
+	Hi     Float   `json:"hi"`
+	N      int     `json:"n"`
+	// Values are the samples in the order they were measured (round order
+	// for perfgate bench).
+	Values []float64 `json:"values,omitempty"`
+}
+
+// Config is an ordered list of configuration keys and values; its JSON form
+// is an object with the keys in order.
+type Config []KeyValue
+
+// KeyValue is one configuration key and its value.
+type KeyValue struct{ Key, Value string }
+
+// Get returns the value of key, or "".
+func (c Config) Get(key string) string {
+	for _, kv := range c {
+		if kv.Key == key {
+			return kv.Value
+		}
+	}
+	return ""
+}
+
+// MarshalJSON writes c as a JSON object, keys in order.
+func (c Config) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, kv := range c {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		k, _ := json.Marshal(kv.Key)
+		v, _ := json.Marshal(kv.Value)
+		b.Write(k)
+		b.WriteByte(':')
+		b.Write(v)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+// UnmarshalJSON reads a JSON object of strings, keeping the key order.
+func (c *Config) UnmarshalJSON(data []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if _, err := dec.Token(); err != nil { // {
+		return err
+	}
+	*c = nil
+	for dec.More() {
+		kt, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		var v string
+		if err := dec.Decode(&v); err != nil {
+			return err
+		}
+		k, _ := kt.(string)
+		*c = append(*c, KeyValue{k, v})
+	}
+	_, err := dec.Token() // }
+	return err
+}
+
+// Float is a float64 whose JSON form is null when it is not finite, since
+// JSON has no NaN or infinity.
+type Float float64
+
+// MarshalJSON writes f, or null when f is NaN or infinite.
+func (f Float) MarshalJSON() ([]byte, error) {
+	v := float64(f)
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return []byte("null"), nil
+	}
+	return strconv.AppendFloat(nil, v, 'g', -1, 64), nil
+}
+
+// UnmarshalJSON reads a number, or null as NaN.
+func (f *Float) UnmarshalJSON(data []byte) error {
+	if string(data) == "null" {
+		*f = Float(math.NaN())
+		return nil
+	}
+	v, err := strconv.ParseFloat(string(data), 64)
+	*f = Float(v)
+	return err
+}
+
+// Count returns how many results have status s.
+func (v *Verdict) Count(s Status) int {
+	n := 0
+	for _, r := range v.Results {
+		if r.Status == s {
+			n++
+		}
+	}
+	return n
+}

@@ -1,0 +1,230 @@
+package bench
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"github.com/perfgate/perfgate/internal/proc"
+)
+
+// Package is a package with tests, as one side has it.
+type Package struct {
+	// ImportPath identifies the package on both sides.
+	ImportPath string `json:"import_path"`
+	// Dir is the package's directory relative to the tree's root.
+	Dir string `json:"dir"`
+	// Binary is the test binary built from it.
+	Binary string `json:"binary,omitempty"`
+	// Benchmarks are the top-level benchmarks matching the -bench regexp.
+	Benchmarks []string `json:"benchmarks,omitempty"`
+}
+
+// listPackages lists the packages with test files that patterns match in
+// the tree at root, relative to rel (the directory perfgate runs in).
+func listPackages(ctx context.Context, s *side, rel string, patterns []string) ([]Package, error) {
+	args := []string{"list", "-e", "-json=ImportPath,Dir,TestGoFiles,XTestGoFiles,Error"}
+	if len(s.Tags) > 0 {
+		args = append(args, "-tags", strings.Join(s.Tags, ","))
+	}
+	args = append(args, "--")
+	args = append(args, patterns...)
+	cmd := proc.Command(ctx, "go", args...)
+	cmd.Dir = filepath.Join(s.Tree, rel)
+	cmd.Env = s.environ()
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := proc.Run(cmd); err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, fmt.Errorf("listing %s packages: %s", s.Name, firstLine(stderr.String(), err))
+	}
+	var pkgs []Package
+	dec := json.NewDecoder(&stdout)
+	for {
+		var p struct {
+			ImportPath, Dir           string
+			TestGoFiles, XTestGoFiles []string
+			Error                     *struct{ Err string }
+		}
+		if err := dec.Decode(&p); err == io.EOF {
+			break
+		} else if err != nil {
+			return nil, fmt.Errorf("listing %s packages: reading go list: %w", s.Name, err)
+		}
+		if p.Error != nil && p.Dir == "" {
+			return nil, fmt.Errorf("listing %s packages: %s", s.Name, p.Error.Err)
+		}
+		if len(p.TestGoFiles)+len(p.XTestGoFiles) == 0 {
+			continue
+		}
+		dir, err := filepath.Rel(s.Tree, p.Dir)
+		if err != nil || strings.HasPrefix(dir, "..") {
+			continue // a package outside the tree (the standard library, a dependency)
+		}
+		pkgs = append(pkgs, Package{ImportPath: p.ImportPath, Dir: dir})
+	}
+	return pkgs, nil
+}
+
+// build builds the test binary of each package into binDir, and keeps the
+// compiler's output in logFile. A failure's error is its first line.
+func build(ctx context.Context, s *side, pkgs []Package, binDir, logFile string) error {
+	if err := os.MkdirAll(binDir, 0o755); err != nil {
+		return err
+	}
+	log, err := os.Create(logFile)
+	if err != nil {
+		return err
+	}
+	defer log.Close()
+	for i := range pkgs {
+		p := &pkgs[i]
+		p.Binary = filepath.Join(binDir, fmt.Sprintf("%02d-%s.test", i, filepath.Base(p.ImportPath)))
+		args := []string{"test", "-c", "-o", p.Binary}
+		if len(s.Tags) > 0 {
+			args = append(args, "-tags", strings.Join(s.Tags, ","))
+		}
+		args = append(args, "--", p.ImportPath)
+		cmd := proc.Command(ctx, "go", args...)
+		cmd.Dir = filepath.Join(s.Tree, p.Dir)
+		cmd.Env = s.environ()
+		var out bytes.Buffer
+		cmd.Stdout = io.MultiWriter(log, &out)
+		cmd.Stderr = cmd.Stdout
+		fmt.Fprintf(log, "$ go %s\n", strings.Join(args, " "))
+		if err := proc.Run(cmd); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return fmt.Errorf("building %s test binary of %s: %s (full log: %s)", s.Name, p.ImportPath, compileError(out.String(), err), logFile)
+		}
+	}
+	return nil
+}
+
+// listBenchmarks asks the test binary of p which top-level benchmarks
+// match the first level of the -bench regexp.
+func listBenchmarks(ctx context.Context, s *side, p *Package, run string) error {
+	cmd := proc.Command(ctx, p.Binary, "-test.list", topLevel(run))
+	cmd.Dir = filepath.Join(s.Tree, p.Dir)
+	cmd.Env = s.environ()
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := proc.Run(cmd); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fmt.Errorf("listing the benchmarks of %s (%s): %s", p.ImportPath, s.Name, firstLine(stderr.String()+stdout.String(), err))
+	}
+	p.Benchmarks = nil
+	sc := bufio.NewScanner(&stdout)
+	for sc.Scan() {
+		if name := sc.Text(); strings.HasPrefix(name, "Benchmark") {
+			p.Benchmarks = append(p.Benchmarks, name)
+		}
+	}
+	return nil
+}
+
+// topLevel returns the part of a -bench regexp that applies to top-level
+// benchmarks: go test splits the regexp at slashes outside brackets and
+// parentheses, one part per level.
+func topLevel(run string) string {
+	depth := 0
+	inClass := false
+	for i := 0; i < len(run); i++ {
+		switch c := run[i]; {
+		case c == '\\':
+			i++
+		case inClass:
+			if c == ']' {
+				inClass = false
+			}
+		case c == '[':
+			inClass = true
+		case c == '(':
+			depth++
+		case c == ')':
+			depth--
+		case c == '/' && depth == 0:
+			return run[:i]
+		}
+	}
+	return run
+}
+
+// exactRegexp returns a -test.bench regexp that matches the benchmark
+// named full (as go test prints it, with or without the -GOMAXPROCS
+// suffix) and nothing else.
+func exactRegexp(full string, procs bool) string {
+	if procs {
+		if i := strings.LastIndexByte(full, '-'); i > 0 && isDigits(full[i+1:]) {
+			full = full[:i]
+		}
+	}
+	parts := strings.Split(full, "/")
+	for i, p := range parts {
+		parts[i] = "^" + regexp.QuoteMeta(p) + "$"
+	}
+	return strings.Join(parts, "/")
+}
+
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+var compilerLine = regexp.MustCompile(`^\S+\.go:\d+(:\d+)?: `)
+
+// compileError picks the line of go's output that says what went wrong: the
+// first compiler error, else the first line that is not a "# package"
+// header.
+func compileError(out string, err error) string {
+	var first string
+	for _, l := range strings.Split(out, "\n") {
+		l = strings.TrimSpace(l)
+		if l == "" || strings.HasPrefix(l, "#") {
+			continue
+		}
+		if compilerLine.MatchString(l) {
+			return l
+		}
+		if first == "" {
+			first = l
+		}
+	}
+	if first != "" {
+		return first
+	}
+	return err.Error()
+}
+
+// firstLine returns the first non-empty line of out, or err's text.
+func firstLine(out string, err error) string {
+	for _, l := range strings.Split(out, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			return l
+		}
+	}
+	if err == nil {
+		err = errors.New("failed")
+	}
+	return err.Error()
+}

@@ -1,0 +1,60 @@
+package bench
+
+import (
+	"bufio"
+	"bytes"
+	"strings"
+)
+
+// failure returns the one line that says why a benchmark run failed, or ""
+// when its output shows no failure. It recognises a failed benchmark
+// ("--- FAIL: BenchmarkX" and the message under it), a panic (with the
+// benchmark that was running, when the output names it) and a timeout.
+func failure(out []byte) string {
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	sc.Buffer(nil, 1<<20)
+	var running string // the benchmark whose result line is not out yet
+	var failed string
+	for sc.Scan() {
+		line := sc.Text()
+		trimmed := strings.TrimSpace(line)
+		switch {
+		case failed != "" && trimmed != "" && strings.HasPrefix(line, " "):
+			return failed + " failed: " + trimmed
+		case failed != "":
+			return failed + " failed"
+		case strings.HasPrefix(line, "--- FAIL: "):
+			failed = strings.Fields(strings.TrimPrefix(line, "--- FAIL: "))[0]
+		case strings.HasPrefix(line, "Benchmark"):
+			f := strings.Fields(line)
+			running = f[0]
+			if i := strings.Index(line, "panic: "); i >= 0 {
+				return f[0] + " panicked: " + strings.TrimSpace(line[i+len("panic: "):])
+			}
+			if len(f) > 2 {
+				running = "" // a complete result line
+			}
+		case strings.HasPrefix(line, "panic: "):
+			msg := strings.TrimPrefix(line, "panic: ")
+			if running != "" {
+				return running + " panicked: " + msg
+			}
+			return "panic: " + msg
+		case strings.HasPrefix(line, "fatal error: "):
+			return line
+		}
+	}
+	if failed != "" {
+		return failed + " failed"
+	}
+	return ""
+}
+
+// lastLines returns the last n non-empty lines of s.
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}

@@ -1,0 +1,562 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+
+	"golang.org/x/perf/benchfmt"
+
+	"github.com/perfgate/perfgate/internal/proc"
+)
+
+// SideSpec says what one side is.
+type SideSpec struct {
+	// Ref is a git ref checked out in a worktree; empty means the
+	// working tree as it is, uncommitted edits included.
+	Ref string
+	// Env is added to the environment of builds and benchmark runs.
+	Env map[string]string
+	// Tags are build tags.
+	Tags []string
+}
+
+// Options configure Run.
+type Options struct {
+	// Dir is the directory perfgate runs in; package patterns are
+	// relative to it.
+	Dir string
+	// Base and Head are the two sides.
+	Base, Head SideSpec
+	// Packages are go package patterns.
+	Packages []string
+	// Run is the -bench regexp.
+	Run string
+	// Benchtime is -benchtime: a duration or Nx.
+	Benchtime string
+	// Rounds is the number of measured rounds per side.
+	Rounds int
+	// Profile adds one profiling round per side after the measured ones.
+	Profile bool
+	// Timeout bounds each benchmark process.
+	Timeout time.Duration
+	// Out is the run directory; it is created if needed.
+	Out string
+	// Progress, if set, is called as the run advances.
+	Progress func(Progress)
+}
+
+// Progress is a step of a run, for a progress display.
+type Progress struct {
+	// Phase is "build", "round" or "profile".
+	Phase string
+	// Side is "base" or "head".
+	Side string
+	// Round and Rounds count the measured rounds.
+	Round, Rounds int
+	// Done and Total count all steps (side-rounds and profiling rounds).
+	Done, Total int
+	// Elapsed is the time since the first measured round began, and Left
+	// an estimate of the time the remaining steps take.
+	Elapsed, Left time.Duration
+}
+
+// Info is run.json: what ran, where, and how far it got.
+type Info struct {
+	Tool     string    `json:"tool"`
+	Started  time.Time `json:"started"`
+	Finished time.Time `json:"finished,omitzero"`
+	// Complete is set when every measured round ran.
+	Complete bool   `json:"complete"`
+	Error    string `json:"error,omitempty"`
+	Host     Host   `json:"host"`
+	// Go is the output of "go version".
+	Go       string   `json:"go"`
+	Dir      string   `json:"dir"`
+	Sides    []*Side  `json:"sides"`
+	Packages []string `json:"packages"`
+	Run      string   `json:"run"`
+
+	Benchtime string    `json:"benchtime"`
+	Rounds    int       `json:"rounds"`
+	Profile   bool      `json:"profile"`
+	Timeout   string    `json:"timeout"`
+	Measured  []Round   `json:"measured"`
+	Profiles  []Profile `json:"profiles,omitempty"`
+	Notes     []string  `json:"notes,omitempty"`
+}
+
+// Host describes the machine.
+type Host struct {
+	Name   string `json:"name"`
+	OS     string `json:"os"`
+	Arch   string `json:"arch"`
+	CPU    string `json:"cpu,omitempty"`
+	NumCPU int    `json:"num_cpu"`
+}
+
+// Side is a side as it ran.
+type Side struct {
+	Name   string            `json:"name"`
+	Ref    string            `json:"ref,omitempty"`
+	Commit string            `json:"commit,omitempty"`
+	Dirty  bool              `json:"dirty,omitempty"`
+	Env    map[string]string `json:"env,omitempty"`
+	Tags   []string          `json:"tags,omitempty"`
+	// Tree is the directory the side was built from: the working tree, or
+	// a temporary worktree removed after the run.
+	Tree     string    `json:"tree"`
+	Packages []Package `json:"packages"`
+	// Results is the benchmark file of the side, relative to the run
+	// directory.
+	Results string `json:"results"`
+}
+
+// Round is one side's measured round.
+type Round struct {
+	Round int    `json:"round"`
+	Side  string `json:"side"`
+	// File holds the raw output, relative to the run directory.
+	File    string    `json:"file"`
+	Started time.Time `json:"started"`
+	Seconds float64   `json:"seconds"`
+	// CPUSeconds is the user and system time of the benchmark processes.
+	CPUSeconds float64 `json:"cpu_seconds"`
+	// Load1 is the machine's one-minute load average as the round began:
+	// other work competing with the benchmarks.
+	Load1 float64 `json:"load1"`
+	// Results is the number of benchmark lines the round produced.
+	Results int `json:"results"`
+}
+
+// Profile is where one benchmark's profiles of one side are, relative to
+// the run directory.
+type Profile struct {
+	Side      string `json:"side"`
+	Package   string `json:"package"`
+	Benchmark string `json:"benchmark"`
+	CPU       string `json:"cpu"`
+	Mem       string `json:"mem"`
+	// Output is the benchmark output of the profiling run, which gives
+	// the iterations the profile covers.
+	Output string `json:"output"`
+}
+
+// side is a side while it runs.
+type side struct {
+	*Side
+	remove func() error
+	out    *os.File
+}
+
+func (s *side) environ() []string {
+	env := os.Environ()
+	keys := make([]string, 0, len(s.Env))
+	for k := range s.Env {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		env = append(env, k+"="+s.Env[k])
+	}
+	return env
+}
+
+// Run measures the benchmarks of both sides into the run directory
+// opts.Out and returns what ran. On error, including a cancelled ctx, the
+// rounds that finished stay in the run directory, run.json says how far the
+// run got, and the worktrees are removed.
+func Run(ctx context.Context, opts Options) (info *Info, err error) {
+	if opts.Rounds < 1 {
+		return nil, errors.New("rounds must be at least 1")
+	}
+	if err := os.MkdirAll(opts.Out, 0o755); err != nil {
+		return nil, fmt.Errorf("creating the run directory: %w", err)
+	}
+	info = &Info{
+		Tool: "perfgate", Started: time.Now().UTC(), Host: host(), Dir: opts.Dir,
+		Packages: opts.Packages, Run: opts.Run, Benchtime: opts.Benchtime, Rounds: opts.Rounds,
+		Profile: opts.Profile, Timeout: opts.Timeout.String(),
+	}
+	r := &runner{opts: opts, info: info}
+	defer func() {
+		if err != nil {
+			info.Error = err.Error()
+		}
+		info.Finished = time.Now().UTC()
+		for _, s := range r.sides {
+			if s.out != nil {
+				if cerr := s.out.Close(); cerr != nil && err == nil {
+					err = fmt.Errorf("writing %s: %w", s.Results, cerr)
+				}
+			}
+			if s.remove != nil {
+				if rerr := s.remove(); rerr != nil && err == nil {
+					err = rerr
+				}
+			}
+		}
+		if werr := r.writeInfo(); werr != nil && err == nil {
+			err = werr
+		}
+	}()
+	if err := r.prepare(ctx); err != nil {
+		return info, err
+	}
+	if err := r.measure(ctx); err != nil {
+		return info, err
+	}
+	info.Complete = true
+	if opts.Profile {
+		if err := r.profile(ctx); err != nil {
+			return info, err
+		}
+	}
+	return info, nil
+}
+
+type runner struct {
+	opts  Options
+	info  *Info
+	sides []*side
+
+	steps, done int
+	started     time.Time
+}
+
+// prepare resolves both sides, checks out worktrees, lists and builds the
+// packages and their benchmarks.
+func (r *runner) prepare(ctx context.Context) error {
+	root, err := RepoRoot(ctx, r.opts.Dir)
+	if err != nil {
+		return err
+	}
+	rel, err := filepath.Rel(root, r.opts.Dir)
+	if err != nil {
+		abs, _ := filepath.Abs(r.opts.Dir)
+		if rel, err = filepath.Rel(root, abs); err != nil {
+			return fmt.Errorf("locating %s in %s: %w", r.opts.Dir, root, err)
+		}
+	}
+	if v, err := goVersion(ctx); err == nil {
+		r.info.Go = v
+	} else {
+		return err
+	}
+	for _, spec := range []struct {
+		name string
+		SideSpec
+	}{{"base", r.opts.Base}, {"head", r.opts.Head}} {
+		s := &side{Side: &Side{Name: spec.name, Ref: spec.Ref, Env: spec.Env, Tags: spec.Tags, Results: spec.name + ".txt"}}
+		r.sides = append(r.sides, s)
+		r.info.Sides = append(r.info.Sides, s.Side)
+		if spec.Ref == "" {
+			s.Tree = root
+			if s.Commit, s.Dirty, err = headState(ctx, root); err != nil {
+				return err
+			}
+			continue
+		}
+		if s.Commit, err = ResolveRef(ctx, root, spec.Ref); err != nil {
+			return fmt.Errorf("%s side: %w", spec.name, err)
+		}
+		if s.Tree, s.remove, err = addWorktree(ctx, root, s.Commit, spec.name); err != nil {
+			return err
+		}
+	}
+	for _, s := range r.sides {
+		r.progress(Progress{Phase: "build", Side: s.Name})
+		pkgs, err := listPackages(ctx, s, rel, r.opts.Packages)
+		if err != nil {
+			return err
+		}
+		if err := build(ctx, s, pkgs, filepath.Join(r.opts.Out, "bin", s.Name), filepath.Join(r.opts.Out, "build-"+s.Name+".log")); err != nil {
+			return err
+		}
+		for i := range pkgs {
+			if err := listBenchmarks(ctx, s, &pkgs[i], r.opts.Run); err != nil {
+				return err
+			}
+		}
+		s.Packages = slices.DeleteFunc(pkgs, func(p Package) bool { return len(p.Benchmarks) == 0 })
+	}
+	if len(r.sides[0].Packages) == 0 && len(r.sides[1].Packages) == 0 {
+		return fmt.Errorf("no benchmark matches -bench %q in %s", r.opts.Run, strings.Join(r.opts.Packages, " "))
+	}
+	for _, s := range r.sides {
+		if len(s.Packages) == 0 {
+			return fmt.Errorf("no benchmark matches -bench %q on the %s side", r.opts.Run, s.Name)
+		}
+		f, err := os.Create(filepath.Join(r.opts.Out, s.Results))
+		if err != nil {
+			return err
+		}
+		s.out = f
+		// Config lines that tell the sides apart; see analyze.Compare.
+		fmt.Fprintf(f, "commit: %s\nvariant: %s\n", orNone(s.Commit), s.Name)
+	}
+	return r.writeInfo()
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+// measure runs the interleaved rounds.
+func (r *runner) measure(ctx context.Context) error {
+	r.steps = 2 * r.opts.Rounds
+	if r.opts.Profile {
+		r.steps += 2
+	}
+	r.started = time.Now()
+	if err := os.MkdirAll(filepath.Join(r.opts.Out, "rounds"), 0o755); err != nil {
+		return err
+	}
+	for round := 1; round <= r.opts.Rounds; round++ {
+		order := r.sides
+		if round%2 == 0 {
+			order = []*side{r.sides[1], r.sides[0]}
+		}
+		for _, s := range order {
+			r.progress(Progress{Phase: "round", Side: s.Name, Round: round, Rounds: r.opts.Rounds})
+			if err := r.round(ctx, s, round); err != nil {
+				return err
+			}
+			r.done++
+		}
+	}
+	return nil
+}
+
+// round runs every package's benchmarks of s once.
+func (r *runner) round(ctx context.Context, s *side, round int) error {
+	rd := Round{
+		Round: round, Side: s.Name, Started: time.Now().UTC(), Load1: loadAverage(),
+		File: filepath.Join("rounds", fmt.Sprintf("%s-%02d.txt", s.Name, round)),
+	}
+	f, err := os.Create(filepath.Join(r.opts.Out, rd.File))
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	for i := range s.Packages {
+		p := &s.Packages[i]
+		args := []string{"-test.run=^$", "-test.bench=" + r.opts.Run, "-test.benchtime=" + r.opts.Benchtime,
+			"-test.count=1", "-test.benchmem", "-test.timeout=" + r.opts.Timeout.String()}
+		out, cpu, err := r.exec(ctx, s, p, args)
+		rd.CPUSeconds += cpu
+		if _, werr := f.Write(out); werr != nil && err == nil {
+			err = werr
+		}
+		if err != nil {
+			return fmt.Errorf("%s round %d: %s: %w (output: %s)", s.Name, round, p.ImportPath, err, filepath.Join(r.opts.Out, rd.File))
+		}
+		n := countResults(out)
+		if n == 0 {
+			return fmt.Errorf("%s round %d: %s: the benchmarks printed no result (output: %s)", s.Name, round, p.ImportPath, filepath.Join(r.opts.Out, rd.File))
+		}
+		rd.Results += n
+		if _, err := s.out.Write(out); err != nil {
+			return fmt.Errorf("writing %s: %w", s.Results, err)
+		}
+	}
+	rd.Seconds = time.Since(rd.Started).Seconds()
+	r.info.Measured = append(r.info.Measured, rd)
+	return r.writeInfo()
+}
+
+// profile runs, per side, each benchmark once more with CPU and memory
+// profiling on. A benchmark that fails only under profiling loses its
+// profile, with a note; the measured figures stand.
+func (r *runner) profile(ctx context.Context) error {
+	names := r.benchmarkNames()
+	for _, s := range r.sides {
+		r.progress(Progress{Phase: "profile", Side: s.Name, Round: r.opts.Rounds, Rounds: r.opts.Rounds})
+		dir := filepath.Join("profiles", s.Name)
+		if err := os.MkdirAll(filepath.Join(r.opts.Out, dir), 0o755); err != nil {
+			return err
+		}
+		for pi := range s.Packages {
+			p := &s.Packages[pi]
+			for i, name := range names[p.ImportPath] {
+				stem := filepath.Join(dir, fmt.Sprintf("%02d-%03d-%s", pi, i, fileSafe(name)))
+				pr := Profile{Side: s.Name, Package: p.ImportPath, Benchmark: "Benchmark" + name,
+					CPU: stem + ".cpu.pprof", Mem: stem + ".mem.pprof", Output: stem + ".txt"}
+				abs := func(rel string) string { return filepath.Join(r.opts.Out, rel) }
+				args := []string{"-test.run=^$", "-test.bench=" + exactRegexp("Benchmark"+name, true),
+					"-test.benchtime=" + r.opts.Benchtime, "-test.count=1", "-test.benchmem",
+					"-test.timeout=" + r.opts.Timeout.String(),
+					"-test.cpuprofile=" + abs(pr.CPU), "-test.memprofile=" + abs(pr.Mem)}
+				out, _, err := r.exec(ctx, s, p, args)
+				if werr := os.WriteFile(abs(pr.Output), out, 0o644); werr != nil && err == nil {
+					err = werr
+				}
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				if err != nil {
+					r.info.Notes = append(r.info.Notes, fmt.Sprintf("no %s profile of Benchmark%s: %v", s.Name, name, err))
+					continue
+				}
+				r.info.Profiles = append(r.info.Profiles, pr)
+			}
+		}
+		r.done++
+	}
+	return nil
+}
+
+// benchmarkNames returns, per package, the full names of the benchmarks
+// the measured rounds produced, in order of appearance and without the
+// "Benchmark" prefix.
+func (r *runner) benchmarkNames() map[string][]string {
+	names := make(map[string][]string)
+	seen := make(map[string]bool)
+	for _, s := range r.sides {
+		for _, rd := range r.info.Measured {
+			if rd.Side != s.Name {
+				continue
+			}
+			data, err := os.ReadFile(filepath.Join(r.opts.Out, rd.File))
+			if err != nil {
+				continue
+			}
+			rdr := benchfmt.NewReader(bytes.NewReader(data), rd.File)
+			for rdr.Scan() {
+				if res, ok := rdr.Result().(*benchfmt.Result); ok {
+					pkg := res.GetConfig("pkg")
+					k := pkg + "\x00" + string(res.Name)
+					if !seen[k] {
+						seen[k] = true
+						names[pkg] = append(names[pkg], string(res.Name))
+					}
+				}
+			}
+		}
+	}
+	return names
+}
+
+// exec runs a test binary of s with args in its package directory and
+// returns its combined output and CPU time. A failed benchmark, a panic or
+// an exit status is an error whose text is the one line that says why.
+func (r *runner) exec(ctx context.Context, s *side, p *Package, args []string) ([]byte, float64, error) {
+	cmd := proc.Command(ctx, p.Binary, args...)
+	cmd.Dir = filepath.Join(s.Tree, p.Dir)
+	cmd.Env = s.environ()
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := proc.Run(cmd)
+	var cpu float64
+	if cmd.ProcessState != nil {
+		cpu = (cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Seconds()
+	}
+	if ctx.Err() != nil {
+		return out.Bytes(), cpu, fmt.Errorf("interrupted: %w", ctx.Err())
+	}
+	if reason := failure(out.Bytes()); reason != "" {
+		return out.Bytes(), cpu, errors.New(reason)
+	}
+	if err != nil {
+		return out.Bytes(), cpu, errors.New(firstLine(lastLines(out.String(), 1), err))
+	}
+	return out.Bytes(), cpu, nil
+}
+
+func (r *runner) progress(p Progress) {
+	if r.opts.Progress == nil {
+		return
+	}
+	p.Done, p.Total = r.done, r.steps
+	if !r.started.IsZero() {
+		p.Elapsed = time.Since(r.started)
+		if r.done > 0 {
+			p.Left = p.Elapsed / time.Duration(r.done) * time.Duration(r.steps-r.done)
+		}
+	}
+	r.opts.Progress(p)
+}
+
+// writeInfo writes run.json, replacing the previous one in one step.
+func (r *runner) writeInfo() error {
+	data, err := json.MarshalIndent(r.info, "", "  ")
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(r.opts.Out, "run.json")
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, append(data, '\n'), 0o644); err != nil {
+		return fmt.Errorf("writing run.json: %w", err)
+	}
+	return os.Rename(tmp, path)
+}
+
+func countResults(out []byte) int {
+	n := 0
+	rd := benchfmt.NewReader(bytes.NewReader(out), "")
+	for rd.Scan() {
+		if _, ok := rd.Result().(*benchfmt.Result); ok {
+			n++
+		}
+	}
+	return n
+}
+
+// fileSafe turns a benchmark name into a file name.
+func fileSafe(name string) string {
+	b := []byte(name)
+	for i, c := range b {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '=') {
+			b[i] = '_'
+		}
+	}
+	if len(b) > 100 {
+		b = b[:100]
+	}
+	return string(b)
+}
+
+func goVersion(ctx context.Context) (string, error) {
+	cmd := proc.Command(ctx, "go", "version")
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("running go version (is Go installed?): %w", err)
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+func host() Host {
+	h := Host{OS: runtime.GOOS, Arch: runtime.GOARCH, NumCPU: runtime.NumCPU()}
+	h.Name, _ = os.Hostname()
+	if data, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, l := range strings.Split(string(data), "\n") {
+			if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "model name" {
+				h.CPU = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	return h
+}
+
+// loadAverage returns the one-minute load average, or 0 where /proc has none.
+func loadAverage() float64 {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0
+	}
+	var l float64
+	fmt.Sscanf(string(data), "%g", &l)
+	return l
+}

@@ -1,0 +1,172 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/perfgate/perfgate/analyze"
+	"github.com/perfgate/perfgate/bench"
+	"github.com/perfgate/perfgate/config"
+)
+
+// sideFlags are the flags bench and run share.
+type sideFlags struct {
+	base string
+	out  string
+}
+
+func (f *sideFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.base, "base", "", "git `REF` of the base side (default: merge-base of HEAD with the default branch)")
+	cmd.Flags().StringVar(&f.out, "out", "", "run `DIR` for results, profiles and logs (default: .perfgate/runs/<time>)")
+}
+
+func benchCmd(g *globals) *cobra.Command {
+	var sf sideFlags
+	var (
+		run, benchtime string
+		pkgs           []string
+		rounds         int
+		profile        bool
+		thresholds     []string
+	)
+	cmd := &cobra.Command{
+		Use:   "bench",
+		Short: "Benchmark the base and the working tree in interleaved rounds, and decide",
+		Long: `bench builds each side's test binaries once (the base from a git worktree, the
+head from the working tree as it is), runs the benchmarks in interleaved rounds,
+keeps a CPU and a memory profile per benchmark per side, compares and decides.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := g.loadConfig()
+			if err != nil {
+				return err
+			}
+			fl := cmd.Flags()
+			if fl.Changed("bench") {
+				cfg.Bench.Run = run
+			}
+			if fl.Changed("pkg") {
+				cfg.Bench.Packages = pkgs
+			}
+			if fl.Changed("rounds") {
+				cfg.Bench.Rounds = rounds
+			}
+			if fl.Changed("benchtime") {
+				cfg.Bench.Benchtime = benchtime
+			}
+			if fl.Changed("profile") {
+				cfg.Bench.Profile = profile
+			}
+			if err := addThresholds(&cfg.Thresholds, thresholds); err != nil {
+				return err
+			}
+			if err := cfg.Validate(); err != nil {
+				return err
+			}
+			return g.gate(cmd.Context(), cfg, sf)
+		},
+	}
+	sf.register(cmd)
+	fl := cmd.Flags()
+	fl.StringVar(&run, "bench", ".", "run only benchmarks matching `RE` (go test -bench)")
+	fl.StringArrayVar(&pkgs, "pkg", nil, "package `PATTERN` to benchmark (default ./...); repeatable")
+	fl.IntVar(&rounds, "rounds", config.Default.Bench.Rounds, "interleaved rounds per side")
+	fl.StringVar(&benchtime, "benchtime", config.Default.Bench.Benchtime, "go test -benchtime of each round")
+	fl.BoolVar(&profile, "profile", true, "keep a CPU and memory profile per benchmark per side")
+	fl.StringArrayVar(&thresholds, "threshold", nil, "threshold of a unit, as `UNIT=PCT` (sec/op=5%); repeatable")
+	return cmd
+}
+
+func runCmd(g *globals) *cobra.Command {
+	var sf sideFlags
+	cmd := &cobra.Command{
+		Use:   "run",
+		Short: "Run everything the configuration names and decide",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := g.loadConfig()
+			if err != nil {
+				return err
+			}
+			return g.gate(cmd.Context(), cfg, sf)
+		},
+	}
+	sf.register(cmd)
+	return cmd
+}
+
+// gate measures both sides as cfg says, compares them and decides.
+func (g *globals) gate(ctx context.Context, cfg *config.Config, sf sideFlags) error {
+	base, head := cfg.Sides.Base, cfg.Sides.Head
+	baseRef := base.Ref
+	switch {
+	case sf.base != "":
+		baseRef = sf.base
+	case baseRef == "":
+		baseRef = cfg.Base
+	}
+	if baseRef == "" {
+		root, err := bench.RepoRoot(ctx, g.dir)
+		if err != nil {
+			return err
+		}
+		desc, commit, err := bench.DefaultBase(ctx, root)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(g.stderr, "perfgate: base is %s (%.12s)\n", desc, commit)
+		baseRef = commit
+	}
+	out := sf.out
+	if out == "" {
+		out = filepath.Join(".perfgate", "runs", time.Now().UTC().Format("20060102-150405"))
+	}
+	out = g.path(out)
+	p := newProgress(g.stderr)
+	info, err := bench.Run(ctx, bench.Options{
+		Dir:       g.dir,
+		Base:      bench.SideSpec{Ref: baseRef, Env: base.Env, Tags: base.Tags},
+		Head:      bench.SideSpec{Ref: head.Ref, Env: head.Env, Tags: head.Tags},
+		Packages:  cfg.Bench.Packages,
+		Run:       cfg.Bench.Run,
+		Benchtime: cfg.Bench.Benchtime,
+		Rounds:    cfg.Bench.Rounds,
+		Profile:   cfg.Bench.Profile,
+		Timeout:   cfg.Bench.Timeout,
+		Out:       out,
+		Progress:  p.update,
+	})
+	p.finish()
+	if err != nil {
+		if info != nil && len(info.Measured) > 0 {
+			return fmt.Errorf("%w (finished rounds kept in %s)", err, out)
+		}
+		return err
+	}
+	var sides [2]*analyze.Results
+	for i, s := range info.Sides {
+		if sides[i], err = readResults(filepath.Join(out, s.Results), s.Name); err != nil {
+			return err
+		}
+	}
+	opts := analyze.DefaultOptions
+	opts.Thresholds = cfg.Thresholds
+	v, err := analyze.Compare(sides[0], sides[1], opts)
+	if err != nil {
+		return fmt.Errorf("comparing %s: %w", out, err)
+	}
+	v.Base = analyze.Side{Ref: baseRef, Commit: info.Sides[0].Commit, Dirty: info.Sides[0].Dirty}
+	v.Head = analyze.Side{Ref: head.Ref, Commit: info.Sides[1].Commit, Dirty: info.Sides[1].Dirty}
+	if v.Head.Ref == "" {
+		v.Head.Ref = "working tree"
+	}
+	v.Notes = append(v.Notes, info.Notes...)
+	if err := writeJSON(filepath.Join(out, "verdict.json"), v); err != nil {
+		return err
+	}
+	return g.decide(v, "results: "+out)
+}

@@ -1,0 +1,268 @@
+// Package config reads perfgate.yml: what to measure, on which sides, and the
+// thresholds of the gate. Command-line flags override it; what it leaves out
+// takes the value of Default.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/perfgate/perfgate/analyze"
+)
+
+// Config is the whole of perfgate.yml.
+type Config struct {
+	// Base is the git ref of the base side; empty means the merge-base of
+	// HEAD with the default branch. Sides.Base.Ref, when set, wins.
+	Base string `yaml:"base"`
+	// Sides says what each side is: a git ref (or the working tree), an
+	// environment and build tags. Two configurations of one tree compare
+	// the same way as two commits.
+	Sides Sides `yaml:"sides"`
+	// Bench configures the go test benchmarks.
+	Bench Bench `yaml:"bench"`
+	// Thresholds are the gate's effect-size floors.
+	Thresholds analyze.Thresholds `yaml:"-"`
+}
+
+// Sides are the two sides of a comparison.
+type Sides struct {
+	Base Side `yaml:"base"`
+	Head Side `yaml:"head"`
+}
+
+// Side is one side: the tree it is built from, and how.
+type Side struct {
+	// Ref is a git ref, checked out in a worktree of its own. Empty means
+	// the working tree as it is, uncommitted edits included, for the head
+	// side; for the base side, Config.Base.
+	Ref string `yaml:"ref"`
+	// Env is added to the environment of the side's builds and benchmarks.
+	Env map[string]string `yaml:"env"`
+	// Tags are build tags for the side's builds.
+	Tags []string `yaml:"tags"`
+}
+
+// Bench configures go test benchmarks.
+type Bench struct {
+	// Packages are go package patterns, relative to the module root.
+	Packages []string `yaml:"packages"`
+	// Run is the -bench regexp.
+	Run string `yaml:"run"`
+	// Benchtime is go test's -benchtime: a duration or Nx.
+	Benchtime string `yaml:"benchtime"`
+	// Rounds is the number of interleaved rounds per side.
+	Rounds int `yaml:"rounds"`
+	// Profile keeps a CPU and a memory profile per benchmark per side,
+	// from one extra round per side after the measured ones.
+	Profile bool `yaml:"profile"`
+	// Timeout bounds one benchmark process (go test's -timeout).
+	Timeout time.Duration `yaml:"timeout"`
+}
+
+// Default is the configuration when perfgate.yml says nothing.
+var Default = Config{
+	Bench: Bench{
+		Packages:  []string{"./..."},
+		Run:       ".",
+		Benchtime: "100ms",
+		Rounds:    10,
+		Profile:   true,
+		Timeout:   10 * time.Minute,
+	},
+}
+
+// DefaultThresholds returns a copy of analyze.DefaultThresholds that
+// can be changed freely.
+func DefaultThresholds() analyze.Thresholds {
+	t := analyze.DefaultThresholds
+	t.Units = make(map[string]float64, len(t.Units))
+	for k, v := range analyze.DefaultThresholds.Units {
+		t.Units[k] = v
+	}
+	return t
+}
+
+// Load reads the configuration file at path.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading config: %w", err)
+	}
+	return Parse(data, path)
+}
+
+// Parse reads a configuration from data, named name in errors. Keys it
+// does not know are errors, so that a misspelt or not yet supported part
+// is never ignored silently.
+func Parse(data []byte, name string) (*Config, error) {
+	var raw struct {
+		Base       string    `yaml:"base"`
+		Sides      Sides     `yaml:"sides"`
+		Bench      Bench     `yaml:"bench"`
+		Thresholds yaml.Node `yaml:"thresholds"`
+	}
+	raw.Bench = Default.Bench
+	raw.Bench.Packages = nil
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&raw); err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("%s: %s", name, strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	c := Config{Base: raw.Base, Sides: raw.Sides, Bench: raw.Bench}
+	if c.Bench.Packages == nil {
+		c.Bench.Packages = append([]string(nil), Default.Bench.Packages...)
+	}
+	t, err := parseThresholds(&raw.Thresholds)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	c.Thresholds = t
+	if err := c.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return &c, nil
+}
+
+// parseThresholds reads the thresholds mapping: unit keys with percentages,
+// and an optional "benchmarks" mapping from name patterns to unit
+// percentages, kept in file order because the first match wins:
+//
+//	thresholds:
+//	  sec/op: 5%
+//	  benchmarks:
+//	    BenchmarkNoisy: {sec/op: 20%}
+func parseThresholds(n *yaml.Node) (analyze.Thresholds, error) {
+	t := DefaultThresholds()
+	if n.Kind == 0 {
+		return t, nil
+	}
+	if n.Kind != yaml.MappingNode {
+		return t, fmt.Errorf("line %d: thresholds: want a mapping of unit to percentage", n.Line)
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if k.Value == "benchmarks" && v.Kind == yaml.MappingNode {
+			for j := 0; j+1 < len(v.Content); j += 2 {
+				pk, pv := v.Content[j], v.Content[j+1]
+				re, err := regexp.Compile(pk.Value)
+				if err != nil {
+					return t, fmt.Errorf("line %d: thresholds: benchmark pattern %q: %v", pk.Line, pk.Value, err)
+				}
+				units, err := parseUnitPercents(pv)
+				if err != nil {
+					return t, err
+				}
+				t.Benchmarks = append(t.Benchmarks, analyze.BenchmarkThresholds{Pattern: re, Units: units})
+			}
+			continue
+		}
+		if k.Value == "default" {
+			p, err := percentNode(v)
+			if err != nil {
+				return t, err
+			}
+			t.Default = p
+			continue
+		}
+		p, err := percentNode(v)
+		if err != nil {
+			return t, err
+		}
+		t.Units[analyze.TidyUnit(k.Value)] = p
+	}
+	return t, nil
+}
+
+func parseUnitPercents(n *yaml.Node) (map[string]float64, error) {
+	if n.Kind != yaml.MappingNode {
+		return nil, fmt.Errorf("line %d: thresholds: want a mapping of unit to percentage", n.Line)
+	}
+	m := make(map[string]float64)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		p, err := percentNode(n.Content[i+1])
+		if err != nil {
+			return nil, err
+		}
+		m[analyze.TidyUnit(n.Content[i].Value)] = p
+	}
+	return m, nil
+}
+
+func percentNode(n *yaml.Node) (float64, error) {
+	if n.Kind != yaml.ScalarNode {
+		return 0, fmt.Errorf("line %d: thresholds: want a percentage such as 5%%", n.Line)
+	}
+	p, err := analyze.ParsePercent(n.Value)
+	if err != nil {
+		return 0, fmt.Errorf("line %d: thresholds: %v", n.Line, err)
+	}
+	return p, nil
+}
+
+// Validate checks the values a file or flags gave.
+func (c *Config) Validate() error {
+	b := c.Bench
+	if len(b.Packages) == 0 {
+		return errors.New("bench.packages: no package patterns")
+	}
+	if _, err := regexp.Compile(b.Run); err != nil {
+		return fmt.Errorf("bench.run: %v", err)
+	}
+	if err := checkBenchtime(b.Benchtime); err != nil {
+		return fmt.Errorf("bench.benchtime: %v", err)
+	}
+	if b.Rounds < 1 || b.Rounds > 1000 {
+		return fmt.Errorf("bench.rounds: %d is not between 1 and 1000", b.Rounds)
+	}
+	if b.Timeout <= 0 {
+		return fmt.Errorf("bench.timeout: %v is not positive", b.Timeout)
+	}
+	for _, s := range []struct {
+		name string
+		side Side
+	}{{"base", c.Sides.Base}, {"head", c.Sides.Head}} {
+		for k := range s.side.Env {
+			if k == "" || strings.ContainsAny(k, "=\x00") {
+				return fmt.Errorf("sides.%s.env: bad variable name %q", s.name, k)
+			}
+		}
+		for _, t := range s.side.Tags {
+			if t == "" || strings.ContainsAny(t, ", \t\n") {
+				return fmt.Errorf("sides.%s.tags: bad build tag %q", s.name, t)
+			}
+		}
+		if strings.HasPrefix(s.side.Ref, "-") {
+			return fmt.Errorf("sides.%s.ref: %q is not a git ref", s.name, s.side.Ref)
+		}
+	}
+	if strings.HasPrefix(c.Base, "-") {
+		return fmt.Errorf("base: %q is not a git ref", c.Base)
+	}
+	return nil
+}
+
+// checkBenchtime accepts what go test's -benchtime accepts: a positive
+// duration, or a positive iteration count written Nx.
+func checkBenchtime(s string) error {
+	if n, ok := strings.CutSuffix(s, "x"); ok {
+		var i int
+		if _, err := fmt.Sscanf(n, "%d", &i); err != nil || i <= 0 || fmt.Sprint(i) != n {
+			return fmt.Errorf("%q: want a duration or a count such as 100x", s)
+		}
+		return nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return fmt.Errorf("%q: want a duration or a count such as 100x", s)
+	}
+	return nil
+}
