@@ -3,6 +3,7 @@ package analyze
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -100,7 +101,10 @@ func Compare(base, head *Results, opts Options) (*Verdict, error) {
 		}
 	}
 
-	units := mergeUnits(base.Units, head.Units)
+	units, err := mergeUnits(base.Units, head.Units)
+	if err != nil {
+		return nil, err
+	}
 	thresholds := &benchmath.Thresholds{CompareAlpha: opts.Alpha}
 	v := &Verdict{Alpha: opts.Alpha}
 	tables := make([]benchproc.Key, 0, len(tableRows))
@@ -132,6 +136,9 @@ func Compare(base, head *Results, opts Options) (*Verdict, error) {
 				}
 				s := benchmath.NewSample(slices.Clone(c.values), thresholds)
 				sum := assumption.Summary(s, opts.Confidence)
+				if math.IsNaN(sum.Center) || math.IsInf(sum.Center, 0) {
+					return nil, fmt.Errorf("%s %s: the values are too large to summarize", name, unit)
+				}
 				samples[side] = s
 				summary := &Summary{Center: sum.Center, Lo: Float(sum.Lo), Hi: Float(sum.Hi), N: len(c.values), Values: c.values}
 				if side == 0 {
@@ -181,9 +188,10 @@ func Compare(base, head *Results, opts Options) (*Verdict, error) {
 }
 
 // decide classifies a comparison of both sides.
+// As in benchstat, a difference is significant when P <= Alpha.
 func decide(r Result, cmp benchmath.Comparison, assumption benchmath.Assumption) Status {
-	if cmp.P >= cmp.Alpha {
-		if assumption == benchmath.AssumeNothing && minUTestP(cmp.N1, cmp.N2) >= cmp.Alpha {
+	if cmp.P > cmp.Alpha {
+		if assumption == benchmath.AssumeNothing && minUTestP(cmp.N1, cmp.N2) > cmp.Alpha {
 			// benchmath warns only when both sides are small; with
 			// 4+3 samples no p below 0.05 exists either, and "no
 			// change" would be a claim the data cannot make.
@@ -252,40 +260,44 @@ func delta(base, head float64) float64 {
 
 // sideVaryingKeys returns perfgate's side keys and any file configuration
 // key whose values on the two sides have nothing in common (a commit, a
-// variant name): such a key says which side a result came from, not what
-// was measured.
+// variant name, a key one side lacks): such a key says which side a result
+// came from, not what was measured.
 func sideVaryingKeys(base, head []*benchfmt.Result) []string {
-	values := func(rs []*benchfmt.Result) map[string]map[string]bool {
-		m := make(map[string]map[string]bool)
+	all := make(map[string]bool)
+	for _, rs := range [][]*benchfmt.Result{base, head} {
 		for _, r := range rs {
 			for _, c := range r.Config {
 				if c.File {
-					if m[c.Key] == nil {
-						m[c.Key] = make(map[string]bool)
-					}
-					m[c.Key][string(c.Value)] = true
+					all[c.Key] = true
 				}
+			}
+		}
+	}
+	// values returns, per key, the set of values results of rs have for
+	// it, "" for a result without it.
+	values := func(rs []*benchfmt.Result) map[string]map[string]bool {
+		m := make(map[string]map[string]bool)
+		for k := range all {
+			m[k] = make(map[string]bool)
+		}
+		for _, r := range rs {
+			for k := range all {
+				m[k][r.GetConfig(k)] = true
 			}
 		}
 		return m
 	}
 	b, h := values(base), values(head)
 	var keys []string
-	for _, k := range sideKeys {
-		if b[k] != nil || h[k] != nil {
-			keys = append(keys, k)
-		}
-	}
-	disjoint := func(x, y map[string]bool) bool {
-		for v := range x {
-			if y[v] {
-				return false
+	for k := range all {
+		disjoint := true
+		for v := range b[k] {
+			if h[k][v] {
+				disjoint = false
+				break
 			}
 		}
-		return true
-	}
-	for k, bv := range b {
-		if !slices.Contains(keys, k) && h[k] != nil && disjoint(bv, h[k]) {
+		if disjoint || slices.Contains(sideKeys, k) {
 			keys = append(keys, k)
 		}
 	}
@@ -307,15 +319,20 @@ func tableConfig(table benchproc.Key, unitField *benchproc.Field) Config {
 	return c
 }
 
-func mergeUnits(a, b benchfmt.UnitMetadataMap) benchfmt.UnitMetadataMap {
-	m := make(benchfmt.UnitMetadataMap, len(a)+len(b))
-	for k, v := range a {
-		m[k] = v
+// mergeUnits merges the unit metadata of both sides; the sides may not
+// disagree (one saying better=higher, the other better=lower).
+func mergeUnits(a, b benchfmt.UnitMetadataMap) (benchfmt.UnitMetadataMap, error) {
+	m := maps.Clone(a)
+	if m == nil {
+		m = make(benchfmt.UnitMetadataMap)
 	}
 	for k, v := range b {
+		if old, ok := m[k]; ok && old.Value != v.Value {
+			return nil, fmt.Errorf("unit metadata disagrees between the sides: %s %s=%s and %s=%s", k.Unit, k.Key, old.Value, k.Key, v.Value)
+		}
 		m[k] = v
 	}
-	return m
+	return m, nil
 }
 
 func mapKeys(m map[benchproc.Key]struct{}) []benchproc.Key {

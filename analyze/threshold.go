@@ -124,6 +124,21 @@ func (d Direction) String() string {
 // MarshalText writes the direction as "higher", "lower" or "unknown".
 func (d Direction) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
 
+// UnmarshalText reads what MarshalText writes.
+func (d *Direction) UnmarshalText(b []byte) error {
+	switch string(b) {
+	case "higher":
+		*d = HigherBetter
+	case "lower":
+		*d = LowerBetter
+	case "unknown", "":
+		*d = Unknown
+	default:
+		return fmt.Errorf("unknown direction %q", b)
+	}
+	return nil
+}
+
 // DirectionOf says which way unit is better. Unit metadata in the files
 // ("Unit req/s better=higher") decides first, then benchfmt's knowledge of
 // the testing package's units, then the unit's shape: a rate (".../s") is

@@ -3,6 +3,7 @@ package analyze
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math"
 	"strconv"
 )
@@ -134,13 +135,21 @@ func (c Config) MarshalJSON() ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// UnmarshalJSON reads a JSON object of strings, keeping the key order.
+// UnmarshalJSON reads a JSON object of strings, keeping the key order, or
+// null.
 func (c *Config) UnmarshalJSON(data []byte) error {
+	*c = nil
 	dec := json.NewDecoder(bytes.NewReader(data))
-	if _, err := dec.Token(); err != nil { // {
+	t, err := dec.Token()
+	if err != nil {
 		return err
 	}
-	*c = nil
+	if t == nil {
+		return nil
+	}
+	if t != json.Delim('{') {
+		return fmt.Errorf("config: want an object, got %v", t)
+	}
 	for dec.More() {
 		kt, err := dec.Token()
 		if err != nil {
@@ -153,7 +162,7 @@ func (c *Config) UnmarshalJSON(data []byte) error {
 		k, _ := kt.(string)
 		*c = append(*c, KeyValue{k, v})
 	}
-	_, err := dec.Token() // }
+	_, err = dec.Token() // }
 	return err
 }
 
@@ -167,7 +176,7 @@ func (f Float) MarshalJSON() ([]byte, error) {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return []byte("null"), nil
 	}
-	return strconv.AppendFloat(nil, v, 'g', -1, 64), nil
+	return json.Marshal(v)
 }
 
 // UnmarshalJSON reads a number, or null as NaN.

@@ -136,11 +136,11 @@ func listBenchmarks(ctx context.Context, s *side, p *Package, run string) error 
 	return nil
 }
 
-// topLevel returns the part of a -bench regexp that applies to top-level
-// benchmarks: go test splits the regexp at slashes outside brackets and
-// parentheses, one part per level.
-func topLevel(run string) string {
-	depth := 0
+// splitLevels splits a -bench regexp as go test does: at slashes outside
+// brackets and parentheses, one part per level of sub-benchmark.
+func splitLevels(run string) []string {
+	var parts []string
+	depth, start := 0, 0
 	inClass := false
 	for i := 0; i < len(run); i++ {
 		switch c := run[i]; {
@@ -157,22 +157,28 @@ func topLevel(run string) string {
 		case c == ')':
 			depth--
 		case c == '/' && depth == 0:
-			return run[:i]
+			parts = append(parts, run[start:i])
+			start = i + 1
 		}
 	}
-	return run
+	return append(parts, run[start:])
+}
+
+// topLevel returns the part of a -bench regexp for top-level benchmarks.
+func topLevel(run string) string { return splitLevels(run)[0] }
+
+// onlyTop returns the -bench regexp run restricted to the top-level
+// benchmark top: its first level replaced by top's exact name.
+func onlyTop(run, top string) string {
+	levels := splitLevels(run)
+	levels[0] = "^" + regexp.QuoteMeta(top) + "$"
+	return strings.Join(levels, "/")
 }
 
 // exactRegexp returns a -test.bench regexp that matches the benchmark
-// named full (as go test prints it, with or without the -GOMAXPROCS
-// suffix) and nothing else.
-func exactRegexp(full string, procs bool) string {
-	if procs {
-		if i := strings.LastIndexByte(full, '-'); i > 0 && isDigits(full[i+1:]) {
-			full = full[:i]
-		}
-	}
-	parts := strings.Split(full, "/")
+// named name (without its -GOMAXPROCS suffix) and nothing else.
+func exactRegexp(name string) string {
+	parts := strings.Split(name, "/")
 	for i, p := range parts {
 		parts[i] = "^" + regexp.QuoteMeta(p) + "$"
 	}

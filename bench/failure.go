@@ -3,6 +3,7 @@ package bench
 import (
 	"bufio"
 	"bytes"
+	"regexp"
 	"strings"
 )
 
@@ -36,11 +37,20 @@ func failure(out []byte) string {
 			}
 		case strings.HasPrefix(line, "panic: "):
 			msg := strings.TrimPrefix(line, "panic: ")
+			if running == "" {
+				running = panicking(sc)
+			}
 			if running != "" {
 				return running + " panicked: " + msg
 			}
 			return "panic: " + msg
 		case strings.HasPrefix(line, "fatal error: "):
+			if running == "" {
+				running = panicking(sc)
+			}
+			if running != "" {
+				return running + ": " + line
+			}
 			return line
 		}
 	}
@@ -50,11 +60,15 @@ func failure(out []byte) string {
 	return ""
 }
 
-// lastLines returns the last n non-empty lines of s.
-func lastLines(s string, n int) string {
-	lines := strings.Split(strings.TrimSpace(s), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
+var benchmarkFrame = regexp.MustCompile(`\.(Benchmark[\pL\pN_]*)[.(]`)
+
+// panicking reads the goroutine trace after a panic line and returns the
+// benchmark function of the first frame that is one, or "".
+func panicking(sc *bufio.Scanner) string {
+	for sc.Scan() {
+		if m := benchmarkFrame.FindStringSubmatch(sc.Text()); m != nil {
+			return m[1]
+		}
 	}
-	return strings.Join(lines, "\n")
+	return ""
 }

@@ -178,6 +178,11 @@ func Run(ctx context.Context, opts Options) (info *Info, err error) {
 	if opts.Rounds < 1 {
 		return nil, errors.New("rounds must be at least 1")
 	}
+	out, err := filepath.Abs(opts.Out)
+	if err != nil {
+		return nil, fmt.Errorf("locating the run directory: %w", err)
+	}
+	opts.Out = out
 	if err := os.MkdirAll(opts.Out, 0o755); err != nil {
 		return nil, fmt.Errorf("creating the run directory: %w", err)
 	}
@@ -350,26 +355,29 @@ func (r *runner) round(ctx context.Context, s *side, round int) error {
 		return err
 	}
 	defer f.Close()
+	// Each top-level benchmark runs in a process of its own, so that one
+	// benchmark's heap and garbage do not bias the next one's figures.
 	for i := range s.Packages {
 		p := &s.Packages[i]
-		args := []string{"-test.run=^$", "-test.bench=" + r.opts.Run, "-test.benchtime=" + r.opts.Benchtime,
-			"-test.count=1", "-test.benchmem", "-test.timeout=" + r.opts.Timeout.String()}
-		out, cpu, err := r.exec(ctx, s, p, args)
-		rd.CPUSeconds += cpu
-		if _, werr := f.Write(out); werr != nil && err == nil {
-			err = werr
+		for _, top := range p.Benchmarks {
+			args := []string{"-test.run=^$", "-test.bench=" + onlyTop(r.opts.Run, top), "-test.benchtime=" + r.opts.Benchtime,
+				"-test.count=1", "-test.benchmem"}
+			out, cpu, err := r.exec(ctx, s, p, top, args)
+			rd.CPUSeconds += cpu
+			if _, werr := f.Write(out); werr != nil && err == nil {
+				err = werr
+			}
+			if err != nil {
+				return fmt.Errorf("%s round %d: %s: %w (output: %s)", s.Name, round, p.ImportPath, err, filepath.Join(r.opts.Out, rd.File))
+			}
+			rd.Results += countResults(out)
+			if _, err := s.out.Write(out); err != nil {
+				return fmt.Errorf("writing %s: %w", s.Results, err)
+			}
 		}
-		if err != nil {
-			return fmt.Errorf("%s round %d: %s: %w (output: %s)", s.Name, round, p.ImportPath, err, filepath.Join(r.opts.Out, rd.File))
-		}
-		n := countResults(out)
-		if n == 0 {
-			return fmt.Errorf("%s round %d: %s: the benchmarks printed no result (output: %s)", s.Name, round, p.ImportPath, filepath.Join(r.opts.Out, rd.File))
-		}
-		rd.Results += n
-		if _, err := s.out.Write(out); err != nil {
-			return fmt.Errorf("writing %s: %w", s.Results, err)
-		}
+	}
+	if rd.Results == 0 {
+		return fmt.Errorf("%s round %d: the benchmarks printed no result (output: %s)", s.Name, round, filepath.Join(r.opts.Out, rd.File))
 	}
 	rd.Seconds = time.Since(rd.Started).Seconds()
 	r.info.Measured = append(r.info.Measured, rd)
@@ -390,15 +398,14 @@ func (r *runner) profile(ctx context.Context) error {
 		for pi := range s.Packages {
 			p := &s.Packages[pi]
 			for i, name := range names[p.ImportPath] {
-				stem := filepath.Join(dir, fmt.Sprintf("%02d-%03d-%s", pi, i, fileSafe(name)))
-				pr := Profile{Side: s.Name, Package: p.ImportPath, Benchmark: "Benchmark" + name,
+				stem := filepath.Join(dir, fmt.Sprintf("%02d-%03d-%s", pi, i, fileSafe(name.bare)))
+				pr := Profile{Side: s.Name, Package: p.ImportPath, Benchmark: "Benchmark" + name.full,
 					CPU: stem + ".cpu.pprof", Mem: stem + ".mem.pprof", Output: stem + ".txt"}
 				abs := func(rel string) string { return filepath.Join(r.opts.Out, rel) }
-				args := []string{"-test.run=^$", "-test.bench=" + exactRegexp("Benchmark"+name, true),
+				args := []string{"-test.run=^$", "-test.bench=" + exactRegexp("Benchmark"+name.bare),
 					"-test.benchtime=" + r.opts.Benchtime, "-test.count=1", "-test.benchmem",
-					"-test.timeout=" + r.opts.Timeout.String(),
 					"-test.cpuprofile=" + abs(pr.CPU), "-test.memprofile=" + abs(pr.Mem)}
-				out, _, err := r.exec(ctx, s, p, args)
+				out, _, err := r.exec(ctx, s, p, "Benchmark"+name.full, args)
 				if werr := os.WriteFile(abs(pr.Output), out, 0o644); werr != nil && err == nil {
 					err = werr
 				}
@@ -406,7 +413,7 @@ func (r *runner) profile(ctx context.Context) error {
 					return ctx.Err()
 				}
 				if err != nil {
-					r.info.Notes = append(r.info.Notes, fmt.Sprintf("no %s profile of Benchmark%s: %v", s.Name, name, err))
+					r.info.Notes = append(r.info.Notes, fmt.Sprintf("no %s profile of Benchmark%s: %v", s.Name, name.full, err))
 					continue
 				}
 				r.info.Profiles = append(r.info.Profiles, pr)
@@ -417,41 +424,71 @@ func (r *runner) profile(ctx context.Context) error {
 	return nil
 }
 
-// benchmarkNames returns, per package, the full names of the benchmarks
-// the measured rounds produced, in order of appearance and without the
-// "Benchmark" prefix.
-func (r *runner) benchmarkNames() map[string][]string {
-	names := make(map[string][]string)
+// measuredName is a benchmark as the measured rounds named it.
+type measuredName struct {
+	// full is the name as go test printed it, without "Benchmark";
+	// bare is the same without the -GOMAXPROCS suffix.
+	full, bare string
+}
+
+// benchmarkNames returns, per package, the benchmarks the measured rounds
+// produced, in order of appearance.
+func (r *runner) benchmarkNames() map[string][]measuredName {
+	var order []string
+	byPkg := make(map[string][]string)
 	seen := make(map[string]bool)
-	for _, s := range r.sides {
-		for _, rd := range r.info.Measured {
-			if rd.Side != s.Name {
-				continue
-			}
-			data, err := os.ReadFile(filepath.Join(r.opts.Out, rd.File))
-			if err != nil {
-				continue
-			}
-			rdr := benchfmt.NewReader(bytes.NewReader(data), rd.File)
-			for rdr.Scan() {
-				if res, ok := rdr.Result().(*benchfmt.Result); ok {
-					pkg := res.GetConfig("pkg")
-					k := pkg + "\x00" + string(res.Name)
-					if !seen[k] {
-						seen[k] = true
-						names[pkg] = append(names[pkg], string(res.Name))
+	for _, rd := range r.info.Measured {
+		data, err := os.ReadFile(filepath.Join(r.opts.Out, rd.File))
+		if err != nil {
+			continue
+		}
+		rdr := benchfmt.NewReader(bytes.NewReader(data), rd.File)
+		for rdr.Scan() {
+			if res, ok := rdr.Result().(*benchfmt.Result); ok {
+				pkg := res.GetConfig("pkg")
+				if k := pkg + "\x00" + string(res.Name); !seen[k] {
+					seen[k] = true
+					if byPkg[pkg] == nil {
+						order = append(order, pkg)
 					}
+					byPkg[pkg] = append(byPkg[pkg], string(res.Name))
 				}
 			}
+		}
+	}
+	names := make(map[string][]measuredName)
+	for _, pkg := range order {
+		suffix := procsSuffix(byPkg[pkg])
+		for _, n := range byPkg[pkg] {
+			names[pkg] = append(names[pkg], measuredName{n, strings.TrimSuffix(n, suffix)})
 		}
 	}
 	return names
 }
 
-// exec runs a test binary of s with args in its package directory and
-// returns its combined output and CPU time. A failed benchmark, a panic or
-// an exit status is an error whose text is the one line that says why.
-func (r *runner) exec(ctx context.Context, s *side, p *Package, args []string) ([]byte, float64, error) {
+// procsSuffix returns the -GOMAXPROCS suffix go test appended to every name
+// (none when GOMAXPROCS is 1): the "-N" that all names end with alike.
+func procsSuffix(names []string) string {
+	var suffix string
+	for i, n := range names {
+		j := strings.LastIndexByte(n, '-')
+		if j < 0 || !isDigits(n[j+1:]) || (i > 0 && n[j:] != suffix) {
+			return ""
+		}
+		suffix = n[j:]
+	}
+	return suffix
+}
+
+// exec runs a test binary of s with args, for the benchmark name, in its package directory and
+// returns its combined output and CPU time. A failed benchmark, a panic, a
+// timeout or an exit status is an error whose text is the one line that
+// says why. The timeout is perfgate's own: go test's -timeout does not
+// cover benchmarks.
+func (r *runner) exec(ctx context.Context, s *side, p *Package, name string, args []string) ([]byte, float64, error) {
+	parent := ctx
+	ctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
+	defer cancel()
 	cmd := proc.Command(ctx, p.Binary, args...)
 	cmd.Dir = filepath.Join(s.Tree, p.Dir)
 	cmd.Env = s.environ()
@@ -462,14 +499,17 @@ func (r *runner) exec(ctx context.Context, s *side, p *Package, args []string) (
 	if cmd.ProcessState != nil {
 		cpu = (cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Seconds()
 	}
-	if ctx.Err() != nil {
-		return out.Bytes(), cpu, fmt.Errorf("interrupted: %w", ctx.Err())
+	switch {
+	case parent.Err() != nil:
+		return out.Bytes(), cpu, fmt.Errorf("interrupted: %w", parent.Err())
+	case ctx.Err() != nil:
+		return out.Bytes(), cpu, fmt.Errorf("%s timed out after %v (bench.timeout)", name, r.opts.Timeout)
 	}
 	if reason := failure(out.Bytes()); reason != "" {
 		return out.Bytes(), cpu, errors.New(reason)
 	}
 	if err != nil {
-		return out.Bytes(), cpu, errors.New(firstLine(lastLines(out.String(), 1), err))
+		return out.Bytes(), cpu, fmt.Errorf("%s: the benchmark process failed: %v", name, err)
 	}
 	return out.Bytes(), cpu, nil
 }

@@ -112,9 +112,7 @@ func Parse(data []byte, name string) (*Config, error) {
 	}
 	raw.Bench = Default.Bench
 	raw.Bench.Packages = nil
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&raw); err != nil && !errors.Is(err, io.EOF) {
+	if err := decodeOne(data, &raw); err != nil {
 		return nil, fmt.Errorf("%s: %s", name, strings.TrimPrefix(err.Error(), "yaml: "))
 	}
 	c := Config{Base: raw.Base, Sides: raw.Sides, Bench: raw.Bench}
@@ -132,6 +130,39 @@ func Parse(data []byte, name string) (*Config, error) {
 	return &c, nil
 }
 
+// decodeOne decodes the YAML document in data into v, with unknown keys as
+// errors. Empty data leaves v as it is. A second document that is not
+// empty is an error rather than ignored. yaml.v3 returns most failures as
+// errors but lets some internal panics on malformed input through; those
+// are errors here too.
+func decodeOne(data []byte, v any) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("malformed YAML: %v", r)
+		}
+	}()
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(v); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		return err
+	}
+	for {
+		var doc yaml.Node
+		if err := dec.Decode(&doc); err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return err
+		}
+		if len(doc.Content) > 0 && doc.Content[0].ShortTag() != "!!null" {
+			return fmt.Errorf("line %d: a second YAML document; the file must hold one", doc.Content[0].Line)
+		}
+	}
+}
+
 // parseThresholds reads the thresholds mapping: unit keys with percentages,
 // and an optional "benchmarks" mapping from name patterns to unit
 // percentages, kept in file order because the first match wins:
@@ -142,57 +173,76 @@ func Parse(data []byte, name string) (*Config, error) {
 //	    BenchmarkNoisy: {sec/op: 20%}
 func parseThresholds(n *yaml.Node) (analyze.Thresholds, error) {
 	t := DefaultThresholds()
-	if n.Kind == 0 {
+	if n.Kind == 0 || n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" {
 		return t, nil
 	}
 	if n.Kind != yaml.MappingNode {
 		return t, fmt.Errorf("line %d: thresholds: want a mapping of unit to percentage", n.Line)
 	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		if k.Value == "benchmarks" && v.Kind == yaml.MappingNode {
+	units, err := unitPercents(n, func(k, v *yaml.Node) (bool, error) {
+		switch k.Value {
+		case "benchmarks":
+			if v.Kind != yaml.MappingNode {
+				return true, fmt.Errorf("line %d: thresholds.benchmarks: want a mapping of benchmark pattern to {unit: percentage}", v.Line)
+			}
 			for j := 0; j+1 < len(v.Content); j += 2 {
 				pk, pv := v.Content[j], v.Content[j+1]
 				re, err := regexp.Compile(pk.Value)
 				if err != nil {
-					return t, fmt.Errorf("line %d: thresholds: benchmark pattern %q: %v", pk.Line, pk.Value, err)
+					return true, fmt.Errorf("line %d: thresholds: benchmark pattern %q: %v", pk.Line, pk.Value, err)
 				}
-				units, err := parseUnitPercents(pv)
+				units, err := unitPercents(pv, nil)
 				if err != nil {
-					return t, err
+					return true, err
 				}
 				t.Benchmarks = append(t.Benchmarks, analyze.BenchmarkThresholds{Pattern: re, Units: units})
 			}
-			continue
-		}
-		if k.Value == "default" {
+			return true, nil
+		case "default":
 			p, err := percentNode(v)
-			if err != nil {
-				return t, err
-			}
 			t.Default = p
-			continue
+			return true, err
 		}
-		p, err := percentNode(v)
-		if err != nil {
-			return t, err
-		}
-		t.Units[analyze.TidyUnit(k.Value)] = p
+		return false, nil
+	})
+	if err != nil {
+		return t, err
+	}
+	for u, p := range units {
+		t.Units[u] = p
 	}
 	return t, nil
 }
 
-func parseUnitPercents(n *yaml.Node) (map[string]float64, error) {
+// unitPercents reads a mapping of unit to percentage, units tidied as
+// benchstat names them; a unit given twice (ns/op and sec/op included) is
+// an error. special, if set, handles the keys that are not units: it
+// reports whether it took the key.
+func unitPercents(n *yaml.Node, special func(k, v *yaml.Node) (bool, error)) (map[string]float64, error) {
 	if n.Kind != yaml.MappingNode {
 		return nil, fmt.Errorf("line %d: thresholds: want a mapping of unit to percentage", n.Line)
 	}
 	m := make(map[string]float64)
+	lines := make(map[string]int)
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		p, err := percentNode(n.Content[i+1])
+		k, v := n.Content[i], n.Content[i+1]
+		if special != nil {
+			if took, err := special(k, v); took || err != nil {
+				if err != nil {
+					return nil, err
+				}
+				continue
+			}
+		}
+		unit := analyze.TidyUnit(k.Value)
+		if line, dup := lines[unit]; dup {
+			return nil, fmt.Errorf("line %d: thresholds: %s is set twice (also on line %d)", k.Line, unit, line)
+		}
+		p, err := percentNode(v)
 		if err != nil {
 			return nil, err
 		}
-		m[analyze.TidyUnit(n.Content[i].Value)] = p
+		m[unit], lines[unit] = p, k.Line
 	}
 	return m, nil
 }
@@ -230,9 +280,12 @@ func (c *Config) Validate() error {
 		name string
 		side Side
 	}{{"base", c.Sides.Base}, {"head", c.Sides.Head}} {
-		for k := range s.side.Env {
+		for k, v := range s.side.Env {
 			if k == "" || strings.ContainsAny(k, "=\x00") {
 				return fmt.Errorf("sides.%s.env: bad variable name %q", s.name, k)
+			}
+			if strings.ContainsRune(v, 0) {
+				return fmt.Errorf("sides.%s.env: %s holds a NUL byte", s.name, k)
 			}
 		}
 		for _, t := range s.side.Tags {

@@ -1,0 +1,312 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/perfgate/perfgate/analyze"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// verdict is the shared input of the golden tests: analyze.Compare of the
+// hand-made server fixtures (see ../testdata/README.md), which have a
+// regression in each of sec/op, req/s and allocs/op, improvements,
+// changes within the threshold, unchanged results, a unit of unknown
+// direction, too few samples, a benchmark on each side only, benchmath
+// warnings and two packages. The sides are named as perfgate bench
+// names them.
+func verdict(t *testing.T) *analyze.Verdict {
+	t.Helper()
+	var sides [2]*analyze.Results
+	for i, name := range []string{"server-base.txt", "server-head.txt"} {
+		path := filepath.Join("..", "testdata", name)
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sides[i], err = analyze.ReadResults(f, name, strings.TrimSuffix(strings.TrimPrefix(name, "server-"), ".txt"))
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	v, err := analyze.Compare(sides[0], sides[1], analyze.DefaultOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.Base = analyze.Side{Ref: "main", Commit: strings.Repeat("1", 40)}
+	v.Head = analyze.Side{Ref: "HEAD", Commit: strings.Repeat("2", 40), Dirty: true}
+	return v
+}
+
+// TestVerdictCoverage keeps the golden input honest: it must exercise
+// every status the reports render.
+func TestVerdictCoverage(t *testing.T) {
+	v := verdict(t)
+	for _, s := range []analyze.Status{
+		analyze.StatusRegression, analyze.StatusImprovement, analyze.StatusWithinThreshold,
+		analyze.StatusChanged, analyze.StatusUnchanged, analyze.StatusTooFewSamples,
+		analyze.StatusBaseOnly, analyze.StatusHeadOnly,
+	} {
+		if v.Count(s) == 0 {
+			t.Errorf("no result with status %s", s)
+		}
+	}
+	warned := false
+	for _, r := range v.Results {
+		warned = warned || len(r.Warnings) > 0
+	}
+	if !warned || len(v.Notes) == 0 {
+		t.Errorf("warnings %v, notes %d: want both", warned, len(v.Notes))
+	}
+	if v.Verdict != analyze.Regression {
+		t.Errorf("verdict %s, want %s", v.Verdict, analyze.Regression)
+	}
+}
+
+func TestTextGolden(t *testing.T) {
+	var buf bytes.Buffer
+	if err := Text(&buf, verdict(t)); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "compare.text.golden", buf.Bytes())
+}
+
+func TestJSONGolden(t *testing.T) {
+	var buf bytes.Buffer
+	if err := JSON(&buf, verdict(t)); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "compare.json.golden", buf.Bytes())
+}
+
+// golden compares got with testdata/name, or rewrites the file with -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("output differs from %s (go test -update rewrites it):\n%s", path, lineDiff(string(want), string(got)))
+	}
+}
+
+// lineDiff lists the lines that differ, want first.
+func lineDiff(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	var b strings.Builder
+	for i := 0; i < len(w) || i < len(g); i++ {
+		var wl, gl string
+		if i < len(w) {
+			wl = w[i]
+		}
+		if i < len(g) {
+			gl = g[i]
+		}
+		if wl != gl {
+			fmt.Fprintf(&b, "line %d:\n  want: %s\n  got:  %s\n", i+1, wl, gl)
+		}
+	}
+	return b.String()
+}
+
+// TestJSONRoundTrip: the JSON output decodes into an analyze.Verdict that
+// encodes to the same bytes. Config keeps its key order, and null (a
+// non-finite Float) decodes as NaN.
+func TestJSONRoundTrip(t *testing.T) {
+	v := verdict(t)
+	var first bytes.Buffer
+	if err := JSON(&first, v); err != nil {
+		t.Fatal(err)
+	}
+	var back analyze.Verdict
+	dec := json.NewDecoder(bytes.NewReader(first.Bytes()))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&back); err != nil {
+		t.Fatal(err)
+	}
+	var second bytes.Buffer
+	if err := JSON(&second, &back); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(first.Bytes(), second.Bytes()) {
+		t.Errorf("JSON does not round-trip:\n%s", lineDiff(first.String(), second.String()))
+	}
+
+	if len(back.Results) != len(v.Results) {
+		t.Fatalf("%d results back, want %d", len(back.Results), len(v.Results))
+	}
+	sawNull := false
+	for i, r := range back.Results {
+		orig := v.Results[i]
+		if len(r.Config) != len(orig.Config) {
+			t.Errorf("result %d: config %v, want %v", i, r.Config, orig.Config)
+		}
+		for j := range r.Config {
+			if j < len(orig.Config) && r.Config[j] != orig.Config[j] {
+				t.Errorf("result %d: config %v, want %v (in order)", i, r.Config, orig.Config)
+				break
+			}
+		}
+		if r.Status != orig.Status || r.Better != orig.Better || r.Benchmark != orig.Benchmark {
+			t.Errorf("result %d: %s %s %s, want %s %s %s", i, r.Benchmark, r.Status, r.Better, orig.Benchmark, orig.Status, orig.Better)
+		}
+		for _, pair := range [][2]*analyze.Summary{{r.Base, orig.Base}, {r.Head, orig.Head}} {
+			got, want := pair[0], pair[1]
+			if (got == nil) != (want == nil) {
+				t.Errorf("result %d: summary %v, want %v", i, got, want)
+				continue
+			}
+			if got == nil {
+				continue
+			}
+			for _, f := range [][2]analyze.Float{{got.Lo, want.Lo}, {got.Hi, want.Hi}} {
+				g, w := float64(f[0]), float64(f[1])
+				switch {
+				case math.IsInf(w, 0) || math.IsNaN(w):
+					sawNull = true
+					if !math.IsNaN(g) {
+						t.Errorf("result %d: non-finite %v came back as %v, want NaN", i, w, g)
+					}
+				case g != w:
+					t.Errorf("result %d: %v came back as %v", i, w, g)
+				}
+			}
+		}
+		if d, od := float64(r.Delta), float64(orig.Delta); math.IsNaN(od) != math.IsNaN(d) || (!math.IsNaN(od) && d != od) {
+			t.Errorf("result %d: delta %v came back as %v", i, od, d)
+		}
+	}
+	if !sawNull {
+		t.Error("the golden input has no non-finite interval; the null case is untested")
+	}
+	if back.Base != v.Base || back.Head != v.Head {
+		t.Errorf("sides %+v %+v, want %+v %+v", back.Base, back.Head, v.Base, v.Head)
+	}
+}
+
+// TestJSONNull: a non-finite Float is null, and the JSON parses.
+func TestJSONNull(t *testing.T) {
+	v := &analyze.Verdict{
+		Verdict: analyze.Pass,
+		Alpha:   0.05,
+		Results: []analyze.Result{{
+			Benchmark: "BenchmarkX",
+			Unit:      "allocs/op",
+			Config:    analyze.Config{{Key: "pkg", Value: "p"}, {Key: "goos", Value: "linux"}},
+			Base:      &analyze.Summary{Center: 0, Lo: analyze.Float(math.Inf(-1)), Hi: analyze.Float(math.Inf(1)), N: 1},
+			Head:      &analyze.Summary{Center: 1, Lo: analyze.Float(math.NaN()), Hi: 1, N: 1},
+			Delta:     analyze.Float(math.NaN()),
+			Status:    analyze.StatusTooFewSamples,
+		}},
+	}
+	var buf bytes.Buffer
+	if err := JSON(&buf, v); err != nil {
+		t.Fatal(err)
+	}
+	var generic map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &generic); err != nil {
+		t.Fatalf("output is not JSON: %v\n%s", err, buf.Bytes())
+	}
+	r := generic["results"].([]any)[0].(map[string]any)
+	if r["delta"] != nil || r["base"].(map[string]any)["lo"] != nil || r["base"].(map[string]any)["hi"] != nil {
+		t.Errorf("non-finite numbers are not null:\n%s", buf.Bytes())
+	}
+	if !strings.Contains(buf.String(), `"config": {`+"\n"+`        "pkg": "p",`) {
+		t.Errorf("config is not an object in key order:\n%s", buf.Bytes())
+	}
+}
+
+// failWriter accepts n bytes, then fails every write.
+type failWriter struct {
+	n   int
+	err error
+}
+
+func (w *failWriter) Write(p []byte) (int, error) {
+	if len(p) <= w.n {
+		w.n -= len(p)
+		return len(p), nil
+	}
+	n := w.n
+	w.n = 0
+	return n, w.err
+}
+
+// TestWriteErrors: Text and JSON return the writer's error, wherever in
+// the output it happens.
+func TestWriteErrors(t *testing.T) {
+	v := verdict(t)
+	var full bytes.Buffer
+	if err := Text(&full, v); err != nil {
+		t.Fatal(err)
+	}
+	boom := errors.New("disk full")
+	for _, n := range []int{0, 1, 10, 100, 1000, full.Len() / 2, full.Len() - 1} {
+		if err := Text(&failWriter{n: n, err: boom}, v); !errors.Is(err, boom) {
+			t.Errorf("Text, failing after %d of %d bytes: error %v, want %v", n, full.Len(), err, boom)
+		}
+		if err := JSON(&failWriter{n: n, err: boom}, v); !errors.Is(err, boom) {
+			t.Errorf("JSON, failing after %d bytes: error %v, want %v", n, err, boom)
+		}
+	}
+	// An empty verdict still writes its summary line.
+	if err := Text(&failWriter{err: boom}, &analyze.Verdict{Verdict: analyze.Error, Error: "no go"}); !errors.Is(err, boom) {
+		t.Errorf("Text of an error verdict: error %v, want %v", err, boom)
+	}
+	if err := Text(&failWriter{n: full.Len(), err: boom}, v); err != nil {
+		t.Errorf("Text with room for all %d bytes: %v", full.Len(), err)
+	}
+}
+
+// TestTextErrorVerdict: a verdict with no results (the tool failed) is one
+// summary line and the error.
+func TestTextErrorVerdict(t *testing.T) {
+	var buf bytes.Buffer
+	v := &analyze.Verdict{Verdict: analyze.Error, Alpha: 0.05, Error: "bench: build failed", Results: []analyze.Result{}}
+	if err := Text(&buf, v); err != nil {
+		t.Fatal(err)
+	}
+	want := "verdict: error (alpha 0.05)\nerror: bench: build failed\n"
+	if buf.String() != want {
+		t.Errorf("Text =\n%s\nwant\n%s", buf.String(), want)
+	}
+}
+
+func TestPercent(t *testing.T) {
+	for f, want := range map[float64]string{
+		0:      "0%",
+		0.05:   "5%",
+		0.005:  "0.5%",
+		0.1:    "10%",
+		0.125:  "12.5%",
+		0.1234: "12.34%",
+		1:      "100%",
+		2.5:    "250%",
+		10:     "1000%",
+	} {
+		if got := Percent(f); got != want {
+			t.Errorf("Percent(%v) = %q, want %q", f, got, want)
+		}
+	}
+}

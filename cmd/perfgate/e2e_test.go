@@ -1,0 +1,507 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/perfgate/perfgate/analyze"
+	"github.com/perfgate/perfgate/bench"
+)
+
+// perfgate runs the command in process and returns its exit code and output.
+func perfgate(t *testing.T, ctx context.Context, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(ctx, args, &out, &errb)
+	t.Logf("perfgate %s: exit %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, out.String(), errb.String())
+	return code, out.String(), errb.String()
+}
+
+// gitRun runs git in dir, failing the test on error.
+func gitRun(t *testing.T, dir string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("git", append([]string{"-c", "user.name=perfgate", "-c", "user.email=perfgate@example.com", "-c", "init.defaultBranch=main"}, args...)...)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// writeFiles writes files (path: content) under dir.
+func writeFiles(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	for name, content := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// work is the code under benchmark: Slow does `factor` times the work of
+// Steady.
+func work(factor int) string {
+	return `package tw
+
+// Sum adds xs up, once per unit of work.
+func Sum(xs []int, units int) int {
+	s := 0
+	for range units {
+		for _, x := range xs {
+			s += x
+		}
+	}
+	return s
+}
+
+// Slow is the function a change makes slower.
+func Slow(xs []int) int { return Sum(xs, ` + strconv.Itoa(factor) + `) }
+
+// Steady does not change.
+func Steady(xs []int) int { return Sum(xs, 1) }
+`
+}
+
+const benchFile = `package tw
+
+import "testing"
+
+var sink int
+
+func BenchmarkSlow(b *testing.B) {
+	xs := make([]int, 2000)
+	for b.Loop() {
+		sink = Slow(xs)
+	}
+}
+
+func BenchmarkSteady(b *testing.B) {
+	xs := make([]int, 2000)
+	for b.Loop() {
+		sink = Steady(xs)
+	}
+}
+`
+
+// newRepo makes a throwaway repository whose base commit has Slow as fast
+// as Steady and whose head commit makes Slow `factor` times slower.
+func newRepo(t *testing.T, factor int) string {
+	t.Helper()
+	dir := t.TempDir()
+	gitRun(t, dir, "init", "-q")
+	writeFiles(t, dir, map[string]string{
+		"go.mod":     "module example.com/tw\n\ngo 1.26\n",
+		"tw.go":      work(1),
+		"tw_test.go": benchFile,
+	})
+	gitRun(t, dir, "add", "-A")
+	gitRun(t, dir, "commit", "-qm", "base")
+	writeFiles(t, dir, map[string]string{"tw.go": work(factor)})
+	gitRun(t, dir, "commit", "-q", "--allow-empty", "-am", "head")
+	return dir
+}
+
+func readVerdict(t *testing.T, path string) *analyze.Verdict {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v analyze.Verdict
+	if err := json.Unmarshal(data, &v); err != nil {
+		t.Fatalf("decoding %s: %v", path, err)
+	}
+	return &v
+}
+
+func findResult(v *analyze.Verdict, benchmark, unit string) *analyze.Result {
+	for i, r := range v.Results {
+		if strings.HasPrefix(r.Benchmark, benchmark+"-") || r.Benchmark == benchmark {
+			if r.Unit == unit {
+				return &v.Results[i]
+			}
+		}
+	}
+	return nil
+}
+
+// worktrees returns the number of git worktrees of the repository in dir.
+func worktrees(t *testing.T, dir string) int {
+	return len(strings.Split(gitRun(t, dir, "worktree", "list", "--porcelain"), "\n\n"))
+}
+
+func TestBenchCatchesRegression(t *testing.T) {
+	// Eight times slower, six rounds: a factor no load on a 2-core machine
+	// hides, and enough samples for p well below 0.05.
+	dir := newRepo(t, 8)
+	out := filepath.Join(t.TempDir(), "run")
+	verdict := filepath.Join(t.TempDir(), "verdict.json")
+	code, stdout, _ := perfgate(t, context.Background(), "-C", dir, "bench", "--base", "HEAD~1",
+		"--rounds", "6", "--benchtime", "20ms", "--threshold", "sec/op=50%", "--out", out, "--json", verdict)
+	if code != exitRegression {
+		t.Fatalf("exit %d, want %d", code, exitRegression)
+	}
+	if !strings.Contains(stdout, "BenchmarkSlow") || !strings.Contains(stdout, "REGRESSION") {
+		t.Errorf("the table does not name the regressed benchmark")
+	}
+	v := readVerdict(t, verdict)
+	if v.Verdict != analyze.Regression {
+		t.Errorf("verdict %q, want regression", v.Verdict)
+	}
+	slow := findResult(v, "BenchmarkSlow", "sec/op")
+	if slow == nil || !slow.Regression || float64(slow.Delta) < 1.5 {
+		t.Fatalf("BenchmarkSlow sec/op = %+v, want a regression of several times", slow)
+	}
+	if steady := findResult(v, "BenchmarkSteady", "sec/op"); steady == nil || steady.Regression {
+		t.Errorf("BenchmarkSteady sec/op = %+v, want no regression", steady)
+	}
+	if slow.Base.N != 6 || slow.Head.N != 6 {
+		t.Errorf("samples %d+%d, want 6+6 (one per round)", slow.Base.N, slow.Head.N)
+	}
+	if v.Base.Commit == "" || v.Head.Commit == "" || v.Base.Commit == v.Head.Commit {
+		t.Errorf("commits base %q head %q, want two different commits", v.Base.Commit, v.Head.Commit)
+	}
+
+	// The run directory: results benchstat reads, rounds, profiles, run.json.
+	var info bench.Info
+	data, err := os.ReadFile(filepath.Join(out, "run.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &info); err != nil {
+		t.Fatal(err)
+	}
+	if !info.Complete || len(info.Measured) != 12 {
+		t.Fatalf("run.json: complete=%v, %d measured rounds, want 12", info.Complete, len(info.Measured))
+	}
+	var order []string
+	for _, r := range info.Measured {
+		order = append(order, r.Side)
+	}
+	if got, want := strings.Join(order, ","), "base,head,head,base,base,head,head,base,base,head,head,base"; got != want {
+		t.Errorf("round order %s, want %s", got, want)
+	}
+	if len(info.Profiles) != 4 {
+		t.Errorf("%d profiles, want one per benchmark per side (4)", len(info.Profiles))
+	}
+	for _, p := range info.Profiles {
+		for _, f := range []string{p.CPU, p.Mem, p.Output} {
+			if st, err := os.Stat(filepath.Join(out, f)); err != nil || st.Size() == 0 {
+				t.Errorf("profile file %s: missing or empty (%v)", f, err)
+			}
+		}
+	}
+	if n := worktrees(t, dir); n != 1 {
+		t.Errorf("%d worktrees after the run, want only the main one", n)
+	}
+	if _, err := os.Stat(info.Sides[0].Tree); !os.IsNotExist(err) {
+		t.Errorf("base worktree %s still exists", info.Sides[0].Tree)
+	}
+	for _, side := range []string{"base", "head"} {
+		data, err := os.ReadFile(filepath.Join(out, side+".txt"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(data), "variant: "+side+"\n") || !strings.Contains(string(data), "commit: ") {
+			t.Errorf("%s.txt lacks its commit and variant config lines", side)
+		}
+	}
+
+	// benchstat reads the files as they are, and compares them once told
+	// to ignore the keys that name the sides.
+	benchstat := buildBenchstat(t)
+	for _, args := range [][]string{
+		{"base.txt", "head.txt"},
+		{"-ignore", "commit,variant", "base.txt", "head.txt"},
+	} {
+		cmd := exec.Command(benchstat, args...)
+		cmd.Dir = out
+		got, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("benchstat %v: %v\n%s", args, err, got)
+		}
+		if !strings.Contains(string(got), "Slow") || strings.Contains(string(got), "benchstat:") {
+			t.Errorf("benchstat %v did not read the files:\n%s", args, got)
+		}
+		if args[0] == "-ignore" && !strings.Contains(string(got), "vs base") {
+			t.Errorf("benchstat %v did not compare the sides:\n%s", args, got)
+		}
+	}
+}
+
+// buildBenchstat builds benchstat from the golang.org/x/perf version in
+// go.mod.
+func buildBenchstat(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "benchstat")
+	if out, err := exec.Command("go", "build", "-o", bin, "golang.org/x/perf/cmd/benchstat").CombinedOutput(); err != nil {
+		t.Fatalf("building benchstat: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func TestBenchSameCodePasses(t *testing.T) {
+	dir := newRepo(t, 6)
+	// HEAD against the clean working tree: the same code on both sides.
+	verdict := filepath.Join(t.TempDir(), "verdict.json")
+	code, _, _ := perfgate(t, context.Background(), "-C", dir, "bench", "--base", "HEAD",
+		"--rounds", "5", "--benchtime", "20ms", "--threshold", "sec/op=50%", "--profile=false",
+		"--out", filepath.Join(t.TempDir(), "run"), "--json", verdict)
+	if code != exitPass {
+		t.Fatalf("exit %d, want %d", code, exitPass)
+	}
+	v := readVerdict(t, verdict)
+	if v.Verdict != analyze.Pass || v.Base.Commit != v.Head.Commit {
+		t.Errorf("verdict %q, commits %q and %q; want pass on one commit", v.Verdict, v.Base.Commit, v.Head.Commit)
+	}
+	if len(v.Results) == 0 {
+		t.Error("no results")
+	}
+}
+
+func TestBenchDefaultBaseAndOneSidedBenchmark(t *testing.T) {
+	dir := newRepo(t, 1)
+	gitRun(t, dir, "branch", "-q", "feature")
+	gitRun(t, dir, "checkout", "-q", "feature")
+	// An uncommitted new benchmark on the head side only.
+	writeFiles(t, dir, map[string]string{"new_test.go": `package tw
+
+import "testing"
+
+func BenchmarkNew(b *testing.B) {
+	for b.Loop() {
+		sink = Steady(make([]int, 10))
+	}
+}
+`})
+	verdict := filepath.Join(t.TempDir(), "verdict.json")
+	code, _, stderr := perfgate(t, context.Background(), "-C", dir, "bench", "--rounds", "4", "--benchtime", "10ms",
+		"--threshold", "sec/op=50%", "--profile=false", "--out", filepath.Join(t.TempDir(), "run"), "--json", verdict)
+	if code != exitPass && code != exitInconclusive {
+		t.Fatalf("exit %d, want a pass", code)
+	}
+	if !strings.Contains(stderr, "merge-base of HEAD and main") {
+		t.Errorf("stderr does not say the base is the merge-base with main")
+	}
+	v := readVerdict(t, verdict)
+	r := findResult(v, "BenchmarkNew", "sec/op")
+	if r == nil || r.Status != analyze.StatusHeadOnly || r.Base != nil {
+		t.Fatalf("BenchmarkNew = %+v, want a head-only result", r)
+	}
+	if !v.Head.Dirty {
+		t.Error("head side not marked dirty despite an uncommitted file")
+	}
+}
+
+// TestBenchBadInput checks that each failure gives exit 2 and a one-line
+// reason that says what went wrong.
+func TestBenchBadInput(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		edit  map[string]string // uncommitted changes to the head side
+		args  []string
+		wants []string // substrings of the one-line reason
+	}{
+		{
+			name:  "build failure",
+			edit:  map[string]string{"tw.go": "package tw\n\nfunc Slow(xs []int) int { return nope }\nfunc Steady(xs []int) int { return 0 }\n"},
+			wants: []string{"building head", "tw.go:3", "undefined: nope"},
+		},
+		{
+			name:  "benchmark panics",
+			edit:  map[string]string{"tw_test.go": strings.Replace(benchFile, "sink = Slow(xs)", `_ = xs; panic("broken slow path")`, 1)},
+			wants: []string{"head round 1", "BenchmarkSlow panicked: broken slow path"},
+		},
+		{
+			name:  "benchmark fails",
+			edit:  map[string]string{"tw_test.go": strings.Replace(benchFile, "sink = Slow(xs)", `_ = xs; b.Fatal("no fixture")`, 1)},
+			wants: []string{"BenchmarkSlow failed", "no fixture"},
+		},
+		{
+			name:  "benchmark hangs",
+			edit:  map[string]string{"tw_test.go": strings.Replace(benchFile, "sink = Slow(xs)", `_ = xs; for { sink++ }`, 1), "perfgate.yml": "bench: {timeout: 2s}\n"},
+			wants: []string{"BenchmarkSlow", "timed out after 2s"},
+		},
+		{
+			name:  "unknown base ref",
+			args:  []string{"--base", "no-such-branch"},
+			wants: []string{`unknown git ref "no-such-branch"`},
+		},
+		{
+			name:  "no benchmark matches",
+			args:  []string{"--bench", "NoSuchBenchmark"},
+			wants: []string{`no benchmark matches -bench "NoSuchBenchmark"`},
+		},
+		{
+			name:  "bad config",
+			edit:  map[string]string{"perfgate.yml": "bench: {rounds: 0}\n"},
+			wants: []string{"perfgate.yml", "rounds"},
+		},
+		{
+			name:  "bad flag value",
+			args:  []string{"--benchtime", "soon"},
+			wants: []string{"benchtime", "soon"},
+		},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := newRepo(t, 1)
+			writeFiles(t, dir, tt.edit)
+			out := filepath.Join(t.TempDir(), "run")
+			args := append([]string{"-C", dir, "bench", "--rounds", "2", "--benchtime", "10ms", "--profile=false", "--out", out}, tt.args...)
+			if !contains(tt.args, "--base") {
+				args = append(args, "--base", "HEAD")
+			}
+			code, _, stderr := perfgate(t, context.Background(), args...)
+			if code != exitError {
+				t.Fatalf("exit %d, want %d", code, exitError)
+			}
+			lines := strings.Split(strings.TrimSpace(stderr), "\n")
+			last := lines[len(lines)-1]
+			if !strings.HasPrefix(last, "perfgate: ") {
+				t.Fatalf("last line of stderr %q is not perfgate's reason", last)
+			}
+			for _, w := range tt.wants {
+				if !strings.Contains(last, w) {
+					t.Errorf("reason %q lacks %q", last, w)
+				}
+			}
+			if strings.Contains(stderr, "goroutine ") {
+				t.Error("stderr holds a Go panic trace")
+			}
+			if n := worktrees(t, dir); n != 1 {
+				t.Errorf("%d worktrees left, want 1", n)
+			}
+		})
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func TestBenchShallowClone(t *testing.T) {
+	dir := newRepo(t, 1)
+	clone := filepath.Join(t.TempDir(), "clone")
+	gitRun(t, dir, "clone", "-q", "--depth", "1", "file://"+dir, clone)
+	code, _, stderr := perfgate(t, context.Background(), "-C", clone, "bench", "--base", "HEAD~1", "--rounds", "2",
+		"--benchtime", "10ms", "--out", filepath.Join(t.TempDir(), "run"))
+	if code != exitError || !strings.Contains(stderr, "shallow clone") || !strings.Contains(stderr, "fetch-depth") {
+		t.Fatalf("exit %d, stderr %q: want exit 2 naming the shallow clone and fetch-depth", code, stderr)
+	}
+}
+
+func TestBenchNotARepository(t *testing.T) {
+	code, _, stderr := perfgate(t, context.Background(), "-C", t.TempDir(), "bench", "--base", "HEAD")
+	if code != exitError || !strings.Contains(stderr, "not in a git repository") {
+		t.Fatalf("exit %d, stderr %q: want exit 2, not in a git repository", code, stderr)
+	}
+}
+
+// TestBenchInterrupt cancels a run in its measured rounds, as Ctrl-C does,
+// and checks that the finished rounds stay on disk, the worktree is gone
+// and no benchmark process is left running.
+func TestBenchInterrupt(t *testing.T) {
+	dir := newRepo(t, 1)
+	out := filepath.Join(t.TempDir(), "run")
+	verdict := filepath.Join(t.TempDir(), "verdict.json")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan int)
+	var stderr string
+	go func() {
+		var code int
+		code, _, stderr = perfgate(t, ctx, "-C", dir, "bench", "--base", "HEAD~1", "--rounds", "200",
+			"--benchtime", "20ms", "--out", out, "--json", verdict)
+		done <- code
+	}()
+	// Wait for two finished rounds, then interrupt.
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		var info bench.Info
+		if data, err := os.ReadFile(filepath.Join(out, "run.json")); err == nil && json.Unmarshal(data, &info) == nil && len(info.Measured) >= 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the run never finished two rounds")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	cancel()
+	code := <-done
+	if code != exitError || !strings.Contains(stderr, "interrupted") {
+		t.Fatalf("exit %d, stderr %q: want exit 2, interrupted", code, stderr)
+	}
+	if !strings.Contains(stderr, "finished rounds kept in") {
+		t.Errorf("stderr does not say where the finished rounds are: %q", stderr)
+	}
+	for _, f := range []string{"rounds/base-01.txt", "rounds/head-01.txt", "base.txt", "head.txt", "run.json"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Errorf("%s not kept: %v", f, err)
+		}
+	}
+	var info bench.Info
+	data, _ := os.ReadFile(filepath.Join(out, "run.json"))
+	if err := json.Unmarshal(data, &info); err != nil || info.Complete || !strings.Contains(info.Error, "interrupted") {
+		t.Errorf("run.json: complete=%v error=%q, want an incomplete run that says it was interrupted", info.Complete, info.Error)
+	}
+	if n := worktrees(t, dir); n != 1 {
+		t.Errorf("%d worktrees left, want 1", n)
+	}
+	if v := readVerdict(t, verdict); v.Verdict != analyze.Error || !strings.Contains(v.Error, "interrupted") {
+		t.Errorf("verdict %q (%q), want error, interrupted", v.Verdict, v.Error)
+	}
+	if pids, _ := exec.Command("pgrep", "-f", filepath.Join(out, "bin")).Output(); len(bytes.TrimSpace(pids)) > 0 {
+		t.Errorf("benchmark processes still running: %s", pids)
+	}
+}
+
+// TestExample runs the README's main job, with fewer and shorter rounds:
+// the example's head side builds a slower word normalizer, and perfgate
+// must catch it. Allocation counts do not vary with load, so they are
+// asserted as regressions; time is asserted as a big factor of the medians,
+// which holds even when other tests load the machine.
+func TestExample(t *testing.T) {
+	data, err := os.ReadFile("../../testdata/example/perfgate.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := strings.Replace(strings.Replace(string(data), "rounds: 10", "rounds: 5", 1), "benchtime: 100ms", "benchtime: 20ms", 1)
+	cfgFile := filepath.Join(t.TempDir(), "perfgate.yml")
+	writeFiles(t, filepath.Dir(cfgFile), map[string]string{"perfgate.yml": cfg})
+	verdict := filepath.Join(t.TempDir(), "verdict.json")
+	code, _, _ := perfgate(t, context.Background(), "-C", "../..", "run", "--config", cfgFile,
+		"--out", filepath.Join(t.TempDir(), "run"), "--json", verdict)
+	if code != exitRegression {
+		t.Fatalf("exit %d, want %d", code, exitRegression)
+	}
+	v := readVerdict(t, verdict)
+	for _, unit := range []string{"allocs/op", "B/op"} {
+		if r := findResult(v, "BenchmarkTop/words=1000", unit); r == nil || !r.Regression {
+			t.Errorf("BenchmarkTop/words=1000 %s = %+v, want a regression", unit, r)
+		}
+	}
+	if r := findResult(v, "BenchmarkTop/words=1000", "sec/op"); r == nil || float64(r.Delta) < 0.5 {
+		t.Errorf("BenchmarkTop/words=1000 sec/op = %+v, want the head's median well above the base's", r)
+	}
+	if r := findResult(v, "BenchmarkTokenize", "allocs/op"); r == nil || r.Regression {
+		t.Errorf("BenchmarkTokenize allocs/op = %+v, want no regression", r)
+	}
+}
