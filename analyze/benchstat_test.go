@@ -5,7 +5,6 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
-	"math"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -99,7 +98,7 @@ func TestCompareMatchesBenchstat(t *testing.T) {
 					}
 					continue
 				}
-				if got := perfgateDelta(r); got != row.delta {
+				if got := r.FormatDelta(); got != row.delta {
 					t.Errorf("%s: delta %s (status %s, delta %v), benchstat %s", k, got, r.Status, float64(r.Delta), row.delta)
 				}
 				cmp := benchmath.Comparison{P: r.P, N1: r.Base.N, N2: r.Head.N}
@@ -133,21 +132,6 @@ func checkSide(t *testing.T, what string, cell *benchstatCell, s *Summary) {
 	if got := sum.PctRangeString(); got != cell.ci {
 		t.Errorf("%s: interval ±%s, benchstat ±%s", what, got, cell.ci)
 	}
-}
-
-// perfgateDelta formats r's delta as benchstat's "vs base" column does:
-// "~" when the difference is not significant, "?" from a base of 0.
-func perfgateDelta(r Result) string {
-	d := float64(r.Delta)
-	switch {
-	case r.Status == StatusUnchanged || r.Status == StatusTooFewSamples:
-		return "~"
-	case math.IsNaN(d):
-		return "?"
-	case d == 0:
-		return "0.00%"
-	}
-	return fmt.Sprintf("%+.2f%%", d*100)
 }
 
 func benchstatKey(config, unit, benchmark string) string {

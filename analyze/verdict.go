@@ -190,6 +190,22 @@ func (f *Float) UnmarshalJSON(data []byte) error {
 	return err
 }
 
+// FormatDelta formats the delta as benchstat's "vs base" column does:
+// "~" when the difference is not significant, "?" from a base of zero,
+// else a signed percentage.
+func (r Result) FormatDelta() string {
+	d := float64(r.Delta)
+	switch {
+	case r.Status == StatusUnchanged || r.Status == StatusTooFewSamples:
+		return "~"
+	case math.IsNaN(d):
+		return "?"
+	case d == 0:
+		return "0.00%"
+	}
+	return fmt.Sprintf("%+.2f%%", d*100)
+}
+
 // Count returns how many results have status s.
 func (v *Verdict) Count(s Status) int {
 	n := 0

@@ -18,36 +18,43 @@ import (
 	"github.com/perfgate/perfgate/internal/proc"
 )
 
-// SideSpec says what one side is.
+// SideSpec says what one side is: the tree it is built from, and how.
 type SideSpec struct {
-	// Ref is a git ref checked out in a worktree; empty means the
-	// working tree as it is, uncommitted edits included.
-	Ref string
+	// Ref is a git ref checked out in a worktree of its own; empty means
+	// the working tree as it is, uncommitted edits included.
+	Ref string `yaml:"ref"`
 	// Env is added to the environment of builds and benchmark runs.
-	Env map[string]string
+	Env map[string]string `yaml:"env"`
 	// Tags are build tags.
-	Tags []string
+	Tags []string `yaml:"tags"`
+}
+
+// Settings say what to benchmark and how; they are perfgate.yml's bench
+// section.
+type Settings struct {
+	// Packages are go package patterns, relative to Options.Dir.
+	Packages []string `yaml:"packages" json:"packages"`
+	// Run is the -bench regexp.
+	Run string `yaml:"run" json:"run"`
+	// Benchtime is -benchtime: a duration or Nx.
+	Benchtime string `yaml:"benchtime" json:"benchtime"`
+	// Rounds is the number of measured rounds per side.
+	Rounds int `yaml:"rounds" json:"rounds"`
+	// Profile adds one profiling round per side after the measured
+	// ones, for a CPU and a memory profile per benchmark per side.
+	Profile bool `yaml:"profile" json:"profile"`
+	// Timeout bounds each benchmark process (go test's -timeout does not
+	// cover benchmarks).
+	Timeout time.Duration `yaml:"timeout" json:"timeout_ns"`
 }
 
 // Options configure Run.
 type Options struct {
-	// Dir is the directory perfgate runs in; package patterns are
-	// relative to it.
+	Settings
+	// Dir is the directory perfgate runs in.
 	Dir string
 	// Base and Head are the two sides.
 	Base, Head SideSpec
-	// Packages are go package patterns.
-	Packages []string
-	// Run is the -bench regexp.
-	Run string
-	// Benchtime is -benchtime: a duration or Nx.
-	Benchtime string
-	// Rounds is the number of measured rounds per side.
-	Rounds int
-	// Profile adds one profiling round per side after the measured ones.
-	Profile bool
-	// Timeout bounds each benchmark process.
-	Timeout time.Duration
 	// Out is the run directory; it is created if needed.
 	Out string
 	// Progress, if set, is called as the run advances.
@@ -79,19 +86,13 @@ type Info struct {
 	Error    string `json:"error,omitempty"`
 	Host     Host   `json:"host"`
 	// Go is the output of "go version".
-	Go       string   `json:"go"`
-	Dir      string   `json:"dir"`
-	Sides    []*Side  `json:"sides"`
-	Packages []string `json:"packages"`
-	Run      string   `json:"run"`
-
-	Benchtime string    `json:"benchtime"`
-	Rounds    int       `json:"rounds"`
-	Profile   bool      `json:"profile"`
-	Timeout   string    `json:"timeout"`
-	Measured  []Round   `json:"measured"`
-	Profiles  []Profile `json:"profiles,omitempty"`
-	Notes     []string  `json:"notes,omitempty"`
+	Go    string  `json:"go"`
+	Dir   string  `json:"dir"`
+	Sides []*Side `json:"sides"`
+	Settings
+	Measured []Round   `json:"measured"`
+	Profiles []Profile `json:"profiles,omitempty"`
+	Notes    []string  `json:"notes,omitempty"`
 }
 
 // Host describes the machine.
@@ -186,11 +187,7 @@ func Run(ctx context.Context, opts Options) (info *Info, err error) {
 	if err := os.MkdirAll(opts.Out, 0o755); err != nil {
 		return nil, fmt.Errorf("creating the run directory: %w", err)
 	}
-	info = &Info{
-		Tool: "perfgate", Started: time.Now().UTC(), Host: host(), Dir: opts.Dir,
-		Packages: opts.Packages, Run: opts.Run, Benchtime: opts.Benchtime, Rounds: opts.Rounds,
-		Profile: opts.Profile, Timeout: opts.Timeout.String(),
-	}
+	info = &Info{Tool: "perfgate", Started: time.Now().UTC(), Host: host(), Dir: opts.Dir, Settings: opts.Settings}
 	r := &runner{opts: opts, info: info}
 	defer func() {
 		if err != nil {

@@ -16,6 +16,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/perfgate/perfgate/analyze"
+	"github.com/perfgate/perfgate/bench"
 )
 
 // Config is the whole of perfgate.yml.
@@ -39,34 +40,11 @@ type Sides struct {
 	Head Side `yaml:"head"`
 }
 
-// Side is one side: the tree it is built from, and how.
-type Side struct {
-	// Ref is a git ref, checked out in a worktree of its own. Empty means
-	// the working tree as it is, uncommitted edits included, for the head
-	// side; for the base side, Config.Base.
-	Ref string `yaml:"ref"`
-	// Env is added to the environment of the side's builds and benchmarks.
-	Env map[string]string `yaml:"env"`
-	// Tags are build tags for the side's builds.
-	Tags []string `yaml:"tags"`
-}
+// Side is one side. For the base side, an empty Ref means Config.Base.
+type Side = bench.SideSpec
 
 // Bench configures go test benchmarks.
-type Bench struct {
-	// Packages are go package patterns, relative to the module root.
-	Packages []string `yaml:"packages"`
-	// Run is the -bench regexp.
-	Run string `yaml:"run"`
-	// Benchtime is go test's -benchtime: a duration or Nx.
-	Benchtime string `yaml:"benchtime"`
-	// Rounds is the number of interleaved rounds per side.
-	Rounds int `yaml:"rounds"`
-	// Profile keeps a CPU and a memory profile per benchmark per side,
-	// from one extra round per side after the measured ones.
-	Profile bool `yaml:"profile"`
-	// Timeout bounds one benchmark process (go test's -timeout).
-	Timeout time.Duration `yaml:"timeout"`
-}
+type Bench = bench.Settings
 
 // Default is the configuration when perfgate.yml says nothing.
 var Default = Config{

@@ -82,7 +82,7 @@ func writeTable(w io.Writer, rows []analyze.Result, alpha float64) {
 		scaler := benchunit.CommonScale(centers, class)
 		fmt.Fprintf(tw, "%s\t%s\t%s\t", r.Benchmark, cellString(r.Base, scaler), cellString(r.Head, scaler))
 		if r.Base != nil && r.Head != nil {
-			fmt.Fprintf(tw, "%s (%s)\t", deltaString(r), comparisonString(r))
+			fmt.Fprintf(tw, "%s (%s)\t", r.FormatDelta(), comparisonString(r))
 		} else {
 			fmt.Fprint(tw, "\t")
 		}
@@ -130,19 +130,6 @@ func sign(x float64) int {
 		return -1
 	}
 	return 0
-}
-
-func deltaString(r analyze.Result) string {
-	d := float64(r.Delta)
-	switch {
-	case r.Status == analyze.StatusUnchanged || r.Status == analyze.StatusTooFewSamples:
-		return "~"
-	case math.IsNaN(d):
-		return "?"
-	case d == 0:
-		return "0.00%"
-	}
-	return fmt.Sprintf("%+.2f%%", d*100)
 }
 
 // comparisonString is benchmath's Comparison.String.
@@ -237,7 +224,7 @@ func writeSummary(w io.Writer, v *analyze.Verdict) {
 	}
 	for _, r := range v.Results {
 		if r.Status == analyze.StatusRegression {
-			fmt.Fprintf(w, "  regressed: %s %s %s (threshold %s, p=%.3f)\n", r.Benchmark, r.Unit, deltaString(r), Percent(r.Threshold), r.P)
+			fmt.Fprintf(w, "  regressed: %s %s %s (threshold %s, p=%.3f)\n", r.Benchmark, r.Unit, r.FormatDelta(), Percent(r.Threshold), r.P)
 		}
 	}
 	if v.Verdict == analyze.Inconclusive {

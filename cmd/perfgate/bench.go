@@ -128,17 +128,12 @@ func (g *globals) gate(ctx context.Context, cfg *config.Config, sf sideFlags) er
 	out = g.path(out)
 	p := newProgress(g.stderr)
 	info, err := bench.Run(ctx, bench.Options{
-		Dir:       g.dir,
-		Base:      bench.SideSpec{Ref: baseRef, Env: base.Env, Tags: base.Tags},
-		Head:      bench.SideSpec{Ref: head.Ref, Env: head.Env, Tags: head.Tags},
-		Packages:  cfg.Bench.Packages,
-		Run:       cfg.Bench.Run,
-		Benchtime: cfg.Bench.Benchtime,
-		Rounds:    cfg.Bench.Rounds,
-		Profile:   cfg.Bench.Profile,
-		Timeout:   cfg.Bench.Timeout,
-		Out:       out,
-		Progress:  p.update,
+		Settings: cfg.Bench,
+		Dir:      g.dir,
+		Base:     bench.SideSpec{Ref: baseRef, Env: base.Env, Tags: base.Tags},
+		Head:     head,
+		Out:      out,
+		Progress: p.update,
 	})
 	p.finish()
 	if err != nil {
