@@ -184,10 +184,17 @@ func Run(ctx context.Context, opts Options) (info *Info, err error) {
 		return nil, fmt.Errorf("locating the run directory: %w", err)
 	}
 	opts.Out = out
+	if _, err := os.Stat(filepath.Join(out, "run.json")); err == nil {
+		return nil, fmt.Errorf("%s already holds a run: choose another --out", out)
+	}
 	if err := os.MkdirAll(opts.Out, 0o755); err != nil {
 		return nil, fmt.Errorf("creating the run directory: %w", err)
 	}
-	info = &Info{Tool: "perfgate", Started: time.Now().UTC(), Host: host(), Dir: opts.Dir, Settings: opts.Settings}
+	dir, err := filepath.Abs(opts.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("locating %s: %w", opts.Dir, err)
+	}
+	info = &Info{Tool: "perfgate", Started: time.Now().UTC(), Host: host(), Dir: dir, Settings: opts.Settings}
 	r := &runner{opts: opts, info: info}
 	defer func() {
 		if err != nil {
@@ -241,16 +248,13 @@ func (r *runner) prepare(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	rel, err := filepath.Rel(root, r.opts.Dir)
+	// Where Dir is in the tree, so that the same place is found in a
+	// worktree; git answers even when Dir is reached through a symlink.
+	rel, err := git(ctx, r.opts.Dir, "rev-parse", "--show-prefix")
 	if err != nil {
-		abs, _ := filepath.Abs(r.opts.Dir)
-		if rel, err = filepath.Rel(root, abs); err != nil {
-			return fmt.Errorf("locating %s in %s: %w", r.opts.Dir, root, err)
-		}
+		return err
 	}
-	if v, err := goVersion(ctx); err == nil {
-		r.info.Go = v
-	} else {
+	if r.info.Go, err = goVersion(ctx); err != nil {
 		return err
 	}
 	for _, spec := range []struct {

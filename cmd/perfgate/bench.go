@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -99,8 +100,41 @@ func runCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
+// defaultRunDir returns a new run directory under dir (.perfgate), which
+// holds a .gitignore of its own so that runs never show as changes of the
+// repository (and never make the next run's working tree "dirty").
+func defaultRunDir(dir string) (string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("creating %s: %w", dir, err)
+	}
+	ignore := filepath.Join(dir, ".gitignore")
+	if _, err := os.Stat(ignore); os.IsNotExist(err) {
+		if err := os.WriteFile(ignore, []byte("# perfgate's run directories\n*\n"), 0o644); err != nil {
+			return "", fmt.Errorf("creating %s: %w", ignore, err)
+		}
+	}
+	runs := filepath.Join(dir, "runs")
+	if err := os.MkdirAll(runs, 0o755); err != nil {
+		return "", fmt.Errorf("creating %s: %w", runs, err)
+	}
+	stamp := time.Now().UTC().Format("20060102-150405")
+	for i := 1; ; i++ {
+		name := stamp
+		if i > 1 {
+			name = fmt.Sprintf("%s-%d", stamp, i)
+		}
+		// Mkdir claims the name: two runs in one second get two.
+		out := filepath.Join(runs, name)
+		if err := os.Mkdir(out, 0o755); err == nil {
+			return out, nil
+		} else if !os.IsExist(err) {
+			return "", fmt.Errorf("creating %s: %w", out, err)
+		}
+	}
+}
+
 // gate measures both sides as cfg says, compares them and decides.
-func (g *globals) gate(ctx context.Context, cfg *config.Config, sf sideFlags) error {
+func (g *globals) gate(ctx context.Context, cfg *config.Config, sf sideFlags) (err error) {
 	base, head := cfg.Sides.Base, cfg.Sides.Head
 	baseRef := base.Ref
 	switch {
@@ -121,11 +155,12 @@ func (g *globals) gate(ctx context.Context, cfg *config.Config, sf sideFlags) er
 		fmt.Fprintf(g.stderr, "perfgate: base is %s (%.12s)\n", desc, commit)
 		baseRef = commit
 	}
-	out := sf.out
-	if out == "" {
-		out = filepath.Join(".perfgate", "runs", time.Now().UTC().Format("20060102-150405"))
+	out := g.path(sf.out)
+	if sf.out == "" {
+		if out, err = defaultRunDir(g.path(".perfgate")); err != nil {
+			return err
+		}
 	}
-	out = g.path(out)
 	p := newProgress(g.stderr)
 	info, err := bench.Run(ctx, bench.Options{
 		Settings: cfg.Bench,

@@ -255,20 +255,31 @@ func buildBenchstat(t *testing.T) string {
 
 func TestBenchSameCodePasses(t *testing.T) {
 	dir := newRepo(t, 6)
-	// HEAD against the clean working tree: the same code on both sides.
-	verdict := filepath.Join(t.TempDir(), "verdict.json")
-	code, _, _ := perfgate(t, context.Background(), "-C", dir, "bench", "--base", "HEAD",
-		"--rounds", "5", "--benchtime", "20ms", "--threshold", "sec/op=50%", "--profile=false",
-		"--out", filepath.Join(t.TempDir(), "run"), "--json", verdict)
-	if code != exitPass {
-		t.Fatalf("exit %d, want %d", code, exitPass)
+	// HEAD against the clean working tree: the same code on both sides,
+	// twice, into the default run directory.
+	for run := 1; run <= 2; run++ {
+		verdict := filepath.Join(t.TempDir(), "verdict.json")
+		code, _, _ := perfgate(t, context.Background(), "-C", dir, "bench", "--base", "HEAD",
+			"--rounds", "5", "--benchtime", "20ms", "--threshold", "sec/op=50%", "--profile=false", "--json", verdict)
+		if code != exitPass {
+			t.Fatalf("run %d: exit %d, want %d", run, code, exitPass)
+		}
+		v := readVerdict(t, verdict)
+		if v.Verdict != analyze.Pass || v.Base.Commit != v.Head.Commit {
+			t.Errorf("run %d: verdict %q, commits %q and %q; want pass on one commit", run, v.Verdict, v.Base.Commit, v.Head.Commit)
+		}
+		if v.Head.Dirty {
+			t.Errorf("run %d: head marked dirty; the run directories must not count as changes", run)
+		}
+		if len(v.Results) == 0 {
+			t.Errorf("run %d: no results", run)
+		}
 	}
-	v := readVerdict(t, verdict)
-	if v.Verdict != analyze.Pass || v.Base.Commit != v.Head.Commit {
-		t.Errorf("verdict %q, commits %q and %q; want pass on one commit", v.Verdict, v.Base.Commit, v.Head.Commit)
+	if runs, _ := filepath.Glob(filepath.Join(dir, ".perfgate", "runs", "*", "verdict.json")); len(runs) != 2 {
+		t.Errorf("%d run directories under .perfgate/runs, want one per run (2)", len(runs))
 	}
-	if len(v.Results) == 0 {
-		t.Error("no results")
+	if status := gitRun(t, dir, "status", "--porcelain"); status != "" {
+		t.Errorf("git status after two runs: %q, want a clean tree", status)
 	}
 }
 
@@ -344,6 +355,12 @@ func TestBenchBadInput(t *testing.T) {
 			name:  "no benchmark matches",
 			args:  []string{"--bench", "NoSuchBenchmark"},
 			wants: []string{`no benchmark matches -bench "NoSuchBenchmark"`},
+		},
+		{
+			name:  "run directory in use",
+			edit:  map[string]string{"used/run.json": "{}"},
+			args:  []string{"--out", "used"},
+			wants: []string{"already holds a run"},
 		},
 		{
 			name:  "bad config",
