@@ -1,0 +1,44 @@
+// Command pricing is the shop's price service: GET /price?item=N answers
+// {"item":N,"cents":C}, computed by real CPU work. See
+// testdata/shop/README.md.
+package main
+
+import (
+	"context"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/perfgate/perfgate/testdata/shop/internal/shop"
+	"github.com/perfgate/perfgate/testdata/shop/internal/shopsvc"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
+	stop()
+	os.Exit(shopsvc.Exit("pricing", err, os.Stderr))
+}
+
+// run parses the flags and serves until ctx is done.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	fs := shopsvc.NewFlags("pricing", stderr)
+	addr := fs.String("addr", shopsvc.DefaultAddr, "listen address, on loopback; port 0 picks a free port")
+	var p shop.Pricing
+	fs.IntVar(&p.Work, "work", shop.DefaultPricingWork, "rounds of SHA-256 per price: the CPU cost of a request")
+	fs.Env("work", "SHOP_PRICING_WORK")
+	fs.DurationVar(&p.Latency, "latency", shop.DefaultLatency, "simulated downstream latency, slept on every request")
+	fs.Env("latency", "SHOP_LATENCY")
+	if err := fs.ParseEnv(args, getenv); err != nil {
+		return err
+	}
+	if err := p.Check(); err != nil {
+		return err
+	}
+	h, err := shopsvc.Handler("pricing", shopsvc.NewRegistry(), p.Routes()...)
+	if err != nil {
+		return err
+	}
+	return shopsvc.Serve(ctx, *addr, h, stdout)
+}

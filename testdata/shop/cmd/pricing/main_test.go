@@ -1,0 +1,66 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/perfgate/perfgate/testdata/shop/internal/shopsvc"
+)
+
+func TestRunRefusesNonLoopback(t *testing.T) {
+	err := run(t.Context(), []string{"-addr", "0.0.0.0:0"}, io.Discard, io.Discard, func(string) string { return "" })
+	if !errors.Is(err, shopsvc.ErrNotLoopback) {
+		t.Fatalf("run -addr 0.0.0.0:0 = %v, want ErrNotLoopback", err)
+	}
+	if code := shopsvc.Exit("pricing", err, io.Discard); code != 2 {
+		t.Errorf("exit code %d, want 2", code)
+	}
+}
+
+func TestRunBadKnob(t *testing.T) {
+	env := map[string]string{"SHOP_PRICING_WORK": "lots"}
+	err := run(t.Context(), nil, io.Discard, io.Discard, func(k string) string { return env[k] })
+	if err == nil || !strings.Contains(err.Error(), "SHOP_PRICING_WORK") {
+		t.Fatalf("run with SHOP_PRICING_WORK=lots = %v, want an error naming it", err)
+	}
+	err = run(t.Context(), []string{"-work", "-1"}, io.Discard, io.Discard, func(string) string { return "" })
+	if err == nil {
+		t.Fatalf("run -work -1: no error")
+	}
+}
+
+func TestRunServesUntilCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-latency", "0s", "-work", "10"}, pw, io.Discard, func(string) string { return "" })
+		pw.Close()
+	}()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		t.Fatalf("reading the listening line: %v (run: %v)", err, <-done)
+	}
+	url, ok := strings.CutPrefix(strings.TrimSpace(line), "listening on ")
+	if !ok {
+		t.Fatalf("stdout %q", line)
+	}
+	resp, err := http.Get(url + "/price?item=3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("GET /price: %d", resp.StatusCode)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("run after cancel = %v, want nil", err)
+	}
+}
