@@ -37,18 +37,24 @@ type BenchmarkThresholds struct {
 }
 
 // DefaultThresholds are used where the configuration says nothing: 5% for
-// time, memory and throughput, 10% for tail latency (noisier by nature),
-// and no tolerance at all for allocation counts, which do not vary with
-// noise.
+// time, memory and throughput; 10% for latency percentiles under load and
+// a service's CPU time and memory, noisier by nature; 50% for the maximum
+// latency, which one slow request sets; and no tolerance at all for
+// allocation counts, which do not vary with noise.
 var DefaultThresholds = Thresholds{
 	Default: 0.05,
 	Units: map[string]float64{
-		"sec/op":    0.05,
-		"B/op":      0.05,
-		"allocs/op": 0,
-		"B/s":       0.05,
-		"req/s":     0.05,
-		"p99-sec":   0.10,
+		"sec/op":     0.05,
+		"B/op":       0.05,
+		"allocs/op":  0,
+		"B/s":        0.05,
+		"req/s":      0.05,
+		"p50-sec":    0.10,
+		"p90-sec":    0.10,
+		"p99-sec":    0.10,
+		"max-sec":    0.50,
+		"cpu-sec/op": 0.10,
+		"peak-rss-B": 0.10,
 	},
 }
 

@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/perf/benchfmt"
 
+	"github.com/perfgate/perfgate/bench/service"
 	"github.com/perfgate/perfgate/internal/proc"
 )
 
@@ -51,6 +52,13 @@ type Settings struct {
 // Options configure Run.
 type Options struct {
 	Settings
+	// GoBench says whether to run the go test benchmarks Settings name.
+	GoBench bool
+	// Services are the services the Scenarios measure, started in order
+	// from each side's tree.
+	Services []service.Spec
+	// Scenarios are the load scenarios.
+	Scenarios []Scenario
 	// Dir is the directory perfgate runs in.
 	Dir string
 	// Base and Head are the two sides.
@@ -63,8 +71,11 @@ type Options struct {
 
 // Progress is a step of a run, for a progress display.
 type Progress struct {
-	// Phase is "build", "round" or "profile".
+	// Phase is "build", "start" (services), "warmup", "round" or
+	// "profile".
 	Phase string
+	// Scenario names the load scenario, in a load phase.
+	Scenario string
 	// Side is "base" or "head".
 	Side string
 	// Round and Rounds count the measured rounds.
@@ -81,7 +92,7 @@ type Info struct {
 	Tool     string    `json:"tool"`
 	Started  time.Time `json:"started"`
 	Finished time.Time `json:"finished,omitzero"`
-	// Complete is set when every measured round ran.
+	// Complete is set when every round ran.
 	Complete bool   `json:"complete"`
 	Error    string `json:"error,omitempty"`
 	Host     Host   `json:"host"`
@@ -90,9 +101,12 @@ type Info struct {
 	Dir   string  `json:"dir"`
 	Sides []*Side `json:"sides"`
 	Settings
-	Measured []Round   `json:"measured"`
-	Profiles []Profile `json:"profiles,omitempty"`
-	Notes    []string  `json:"notes,omitempty"`
+	GoBench   bool        `json:"go_bench"`
+	Scenarios []Scenario  `json:"scenarios,omitempty"`
+	Measured  []Round     `json:"measured"`
+	Load      []LoadRound `json:"load,omitempty"`
+	Profiles  []Profile   `json:"profiles,omitempty"`
+	Notes     []string    `json:"notes,omitempty"`
 }
 
 // Host describes the machine.
@@ -116,6 +130,8 @@ type Side struct {
 	// a temporary worktree removed after the run.
 	Tree     string    `json:"tree"`
 	Packages []Package `json:"packages"`
+	// Services are the side's services as they ran.
+	Services []Service `json:"services,omitempty"`
 	// Results is the benchmark file of the side, relative to the run
 	// directory.
 	Results string `json:"results"`
@@ -138,16 +154,21 @@ type Round struct {
 	Results int `json:"results"`
 }
 
-// Profile is where one benchmark's profiles of one side are, relative to
-// the run directory.
+// Profile is where the profiles behind one result of one side are,
+// relative to the run directory: a go test benchmark's, or a service's
+// under a load scenario.
 type Profile struct {
 	Side      string `json:"side"`
-	Package   string `json:"package"`
+	Package   string `json:"package,omitempty"`
+	Service   string `json:"service,omitempty"`
 	Benchmark string `json:"benchmark"`
-	CPU       string `json:"cpu"`
-	Mem       string `json:"mem"`
+	CPU       string `json:"cpu,omitempty"`
+	// Mem is the memory profile: go test's -memprofile, or a service's
+	// heap profile at the end of the load.
+	Mem       string `json:"mem,omitempty"`
+	Goroutine string `json:"goroutine,omitempty"`
 	// Output is the benchmark output of the profiling run, which gives
-	// the iterations the profile covers.
+	// the iterations (or requests) the profile covers.
 	Output string `json:"output"`
 }
 
@@ -156,6 +177,7 @@ type side struct {
 	*Side
 	remove func() error
 	out    *os.File
+	procs  []*service.Process // running services, in start order
 }
 
 func (s *side) environ() []string {
@@ -176,8 +198,11 @@ func (s *side) environ() []string {
 // rounds that finished stay in the run directory, run.json says how far the
 // run got, and the worktrees are removed.
 func Run(ctx context.Context, opts Options) (info *Info, err error) {
-	if opts.Rounds < 1 {
+	if opts.GoBench && opts.Rounds < 1 {
 		return nil, errors.New("rounds must be at least 1")
+	}
+	if !opts.GoBench && len(opts.Scenarios) == 0 {
+		return nil, errors.New("nothing to measure: no benchmarks and no load scenarios")
 	}
 	out, err := filepath.Abs(opts.Out)
 	if err != nil {
@@ -194,7 +219,8 @@ func Run(ctx context.Context, opts Options) (info *Info, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("locating %s: %w", opts.Dir, err)
 	}
-	info = &Info{Tool: "perfgate", Started: time.Now().UTC(), Host: host(), Dir: dir, Settings: opts.Settings}
+	info = &Info{Tool: "perfgate", Started: time.Now().UTC(), Host: host(), Dir: dir, Settings: opts.Settings,
+		GoBench: opts.GoBench, Scenarios: opts.Scenarios}
 	r := &runner{opts: opts, info: info}
 	defer func() {
 		if err != nil {
@@ -202,6 +228,7 @@ func Run(ctx context.Context, opts Options) (info *Info, err error) {
 		}
 		info.Finished = time.Now().UTC()
 		for _, s := range r.sides {
+			s.stopServices()
 			if s.out != nil {
 				if cerr := s.out.Close(); cerr != nil && err == nil {
 					err = fmt.Errorf("writing %s: %w", s.Results, cerr)
@@ -217,41 +244,69 @@ func Run(ctx context.Context, opts Options) (info *Info, err error) {
 			err = werr
 		}
 	}()
-	if err := r.prepare(ctx); err != nil {
+	if err := r.prepareSides(ctx); err != nil {
 		return info, err
 	}
-	if err := r.measure(ctx); err != nil {
-		return info, err
+	r.countSteps()
+	if opts.GoBench {
+		if err := r.prepareBench(ctx); err != nil {
+			return info, err
+		}
+		if err := r.measure(ctx); err != nil {
+			return info, err
+		}
+		if opts.Profile {
+			if err := r.profile(ctx); err != nil {
+				return info, err
+			}
+		}
 	}
-	info.Complete = true
-	if opts.Profile {
-		if err := r.profile(ctx); err != nil {
+	if len(opts.Scenarios) > 0 {
+		if err := r.load(ctx); err != nil {
 			return info, err
 		}
 	}
+	info.Complete = true
 	return info, nil
+}
+
+// countSteps counts the steps of the whole run, for the progress display:
+// each side's measured rounds, warm-ups and profiling rounds.
+func (r *runner) countSteps() {
+	if r.opts.GoBench {
+		r.steps += 2 * r.opts.Rounds
+		if r.opts.Profile {
+			r.steps += 2
+		}
+	}
+	for _, sc := range r.opts.Scenarios {
+		r.steps += 2 * (sc.Rounds + 1)
+		if r.opts.Profile {
+			r.steps += 2
+		}
+	}
 }
 
 type runner struct {
 	opts  Options
 	info  *Info
 	sides []*side
+	rel   string // the directory perfgate runs in, relative to a tree's root
 
 	steps, done int
 	started     time.Time
 }
 
-// prepare resolves both sides, checks out worktrees, lists and builds the
-// packages and their benchmarks.
-func (r *runner) prepare(ctx context.Context) error {
+// prepareSides resolves both sides, checks out worktrees and starts each
+// side's results file.
+func (r *runner) prepareSides(ctx context.Context) error {
 	root, err := RepoRoot(ctx, r.opts.Dir)
 	if err != nil {
 		return err
 	}
 	// Where Dir is in the tree, so that the same place is found in a
 	// worktree; git answers even when Dir is reached through a symlink.
-	rel, err := git(ctx, r.opts.Dir, "rev-parse", "--show-prefix")
-	if err != nil {
+	if r.rel, err = git(ctx, r.opts.Dir, "rev-parse", "--show-prefix"); err != nil {
 		return err
 	}
 	if r.info.Go, err = goVersion(ctx); err != nil {
@@ -279,8 +334,23 @@ func (r *runner) prepare(ctx context.Context) error {
 		}
 	}
 	for _, s := range r.sides {
+		f, err := os.Create(filepath.Join(r.opts.Out, s.Results))
+		if err != nil {
+			return err
+		}
+		s.out = f
+		// Config lines that tell the sides apart; see analyze.Compare.
+		fmt.Fprintf(f, "commit: %s\nvariant: %s\n", orNone(s.Commit), s.Name)
+	}
+	return r.writeInfo()
+}
+
+// prepareBench lists and builds each side's packages with tests, and the
+// benchmarks they hold.
+func (r *runner) prepareBench(ctx context.Context) error {
+	for _, s := range r.sides {
 		r.progress(Progress{Phase: "build", Side: s.Name})
-		pkgs, err := listPackages(ctx, s, rel, r.opts.Packages)
+		pkgs, err := listPackages(ctx, s, r.rel, r.opts.Packages)
 		if err != nil {
 			return err
 		}
@@ -301,13 +371,6 @@ func (r *runner) prepare(ctx context.Context) error {
 		if len(s.Packages) == 0 {
 			return fmt.Errorf("no benchmark matches -bench %q on the %s side", r.opts.Run, s.Name)
 		}
-		f, err := os.Create(filepath.Join(r.opts.Out, s.Results))
-		if err != nil {
-			return err
-		}
-		s.out = f
-		// Config lines that tell the sides apart; see analyze.Compare.
-		fmt.Fprintf(f, "commit: %s\nvariant: %s\n", orNone(s.Commit), s.Name)
 	}
 	return r.writeInfo()
 }
@@ -321,20 +384,12 @@ func orNone(s string) string {
 
 // measure runs the interleaved rounds.
 func (r *runner) measure(ctx context.Context) error {
-	r.steps = 2 * r.opts.Rounds
-	if r.opts.Profile {
-		r.steps += 2
-	}
-	r.started = time.Now()
+	r.startClock()
 	if err := os.MkdirAll(filepath.Join(r.opts.Out, "rounds"), 0o755); err != nil {
 		return err
 	}
 	for round := 1; round <= r.opts.Rounds; round++ {
-		order := r.sides
-		if round%2 == 0 {
-			order = []*side{r.sides[1], r.sides[0]}
-		}
-		for _, s := range order {
+		for _, s := range r.order(round) {
 			r.progress(Progress{Phase: "round", Side: s.Name, Round: round, Rounds: r.opts.Rounds})
 			if err := r.round(ctx, s, round); err != nil {
 				return err
@@ -513,6 +568,21 @@ func (r *runner) exec(ctx context.Context, s *side, p *Package, name string, arg
 		return out.Bytes(), cpu, fmt.Errorf("%s: the benchmark process failed: %v", name, err)
 	}
 	return out.Bytes(), cpu, nil
+}
+
+// order returns the sides in the order they run in round: base first in
+// odd rounds, head first in even ones.
+func (r *runner) order(round int) []*side {
+	if round%2 == 0 {
+		return []*side{r.sides[1], r.sides[0]}
+	}
+	return r.sides
+}
+
+func (r *runner) startClock() {
+	if r.started.IsZero() {
+		r.started = time.Now()
+	}
 }
 
 func (r *runner) progress(p Progress) {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"regexp"
 	"strings"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/perfgate/perfgate/analyze"
 	"github.com/perfgate/perfgate/bench"
+	"github.com/perfgate/perfgate/bench/service"
 )
 
 // Config is the whole of perfgate.yml.
@@ -30,8 +32,33 @@ type Config struct {
 	Sides Sides `yaml:"sides"`
 	// Bench configures the go test benchmarks.
 	Bench Bench `yaml:"bench"`
+	// GoBench says whether perfgate run runs the go test benchmarks: when
+	// the file has a bench section, or no load section.
+	GoBench bool `yaml:"-"`
+	// Services are the services the load scenarios measure, started in
+	// order from each side's tree.
+	Services []service.Spec `yaml:"services"`
+	// Load are the load scenarios.
+	Load []Scenario `yaml:"load"`
 	// Thresholds are the gate's effect-size floors.
 	Thresholds analyze.Thresholds `yaml:"-"`
+}
+
+// Scenario is a load scenario.
+type Scenario = bench.Scenario
+
+// DefaultScenario holds the values a scenario takes where it says nothing
+// (or zero).
+var DefaultScenario = Scenario{
+	Method:       "GET",
+	Path:         "/",
+	Rate:         100,
+	Duration:     5 * time.Second,
+	Timeout:      5 * time.Second,
+	MaxInFlight:  512,
+	Rounds:       5,
+	Warmup:       time.Second,
+	MaxErrorRate: 0.01,
 }
 
 // Sides are the two sides of a comparison.
@@ -83,17 +110,26 @@ func Load(path string) (*Config, error) {
 // is never ignored silently.
 func Parse(data []byte, name string) (*Config, error) {
 	var raw struct {
-		Base       string    `yaml:"base"`
-		Sides      Sides     `yaml:"sides"`
-		Bench      Bench     `yaml:"bench"`
-		Thresholds yaml.Node `yaml:"thresholds"`
+		Base       string         `yaml:"base"`
+		Sides      Sides          `yaml:"sides"`
+		Bench      Bench          `yaml:"bench"`
+		Services   []service.Spec `yaml:"services"`
+		Load       []Scenario     `yaml:"load"`
+		Thresholds yaml.Node      `yaml:"thresholds"`
 	}
 	raw.Bench = Default.Bench
 	raw.Bench.Packages = nil
 	if err := decodeOne(data, &raw); err != nil {
 		return nil, fmt.Errorf("%s: %s", name, strings.TrimPrefix(err.Error(), "yaml: "))
 	}
-	c := Config{Base: raw.Base, Sides: raw.Sides, Bench: raw.Bench}
+	c := Config{Base: raw.Base, Sides: raw.Sides, Bench: raw.Bench, Services: raw.Services, Load: raw.Load}
+	var top map[string]yaml.Node // which sections the file has
+	yaml.Unmarshal(data, &top)
+	_, hasBench := top["bench"]
+	c.GoBench = hasBench || len(c.Load) == 0
+	for i := range c.Load {
+		c.Load[i] = withDefaults(c.Load[i])
+	}
 	if c.Bench.Packages == nil {
 		c.Bench.Packages = append([]string(nil), Default.Bench.Packages...)
 	}
@@ -236,8 +272,127 @@ func percentNode(n *yaml.Node) (float64, error) {
 	return p, nil
 }
 
+// withDefaults fills the fields of sc that are zero from DefaultScenario.
+func withDefaults(sc Scenario) Scenario {
+	d := DefaultScenario
+	if sc.Method == "" {
+		sc.Method = d.Method
+	}
+	if sc.Path == "" {
+		sc.Path = d.Path
+	}
+	if sc.Rate == 0 {
+		sc.Rate = d.Rate
+	}
+	if sc.Duration == 0 {
+		sc.Duration = d.Duration
+	}
+	if sc.Timeout == 0 {
+		sc.Timeout = d.Timeout
+	}
+	if sc.MaxInFlight == 0 {
+		sc.MaxInFlight = d.MaxInFlight
+	}
+	if sc.Rounds == 0 {
+		sc.Rounds = d.Rounds
+	}
+	if sc.Warmup == 0 {
+		sc.Warmup = d.Warmup
+	}
+	if sc.MaxErrorRate == 0 {
+		sc.MaxErrorRate = d.MaxErrorRate
+	}
+	return sc
+}
+
+var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
+
+// validateLoad checks the services and the load scenarios.
+func (c *Config) validateLoad() error {
+	names := make(map[string]bool)
+	for i, s := range c.Services {
+		switch {
+		case !nameRE.MatchString(s.Name):
+			return fmt.Errorf("services[%d].name: %q: want lower-case letters, digits, - and _", i, s.Name)
+		case names[s.Name]:
+			return fmt.Errorf("services[%d].name: %q named twice", i, s.Name)
+		case s.Build == "":
+			return fmt.Errorf("services.%s.build: no package to build", s.Name)
+		case s.StartTimeout < 0:
+			return fmt.Errorf("services.%s.start_timeout: negative", s.Name)
+		}
+		for _, a := range s.Args {
+			for _, ref := range placeholders.FindAllStringSubmatch(a, -1) {
+				if ref[1] != "addr" && !names[ref[1]] {
+					return fmt.Errorf("services.%s.args: {%s} is not a service started before %s", s.Name, ref[1], s.Name)
+				}
+			}
+		}
+		for k := range s.Env {
+			if k == "" || strings.ContainsAny(k, "=\x00") {
+				return fmt.Errorf("services.%s.env: bad variable name %q", s.Name, k)
+			}
+		}
+		names[s.Name] = true
+	}
+	scenarios := make(map[string]bool)
+	for i, sc := range c.Load {
+		switch {
+		case !nameRE.MatchString(sc.Name):
+			return fmt.Errorf("load[%d].name: %q: want lower-case letters, digits, - and _", i, sc.Name)
+		case scenarios[sc.Name]:
+			return fmt.Errorf("load[%d].name: %q named twice", i, sc.Name)
+		case !names[sc.Target]:
+			return fmt.Errorf("load.%s.target: %q is not one of the services", sc.Name, sc.Target)
+		case !strings.HasPrefix(sc.Path, "/"):
+			return fmt.Errorf("load.%s.path: %q does not begin with /", sc.Name, sc.Path)
+		case sc.Rate <= 0 || sc.Rate > 100000 || math.IsNaN(sc.Rate):
+			return fmt.Errorf("load.%s.rate: %v is not between 0 and 100000 requests per second", sc.Name, sc.Rate)
+		case sc.Duration <= 0 || sc.Duration > time.Hour:
+			return fmt.Errorf("load.%s.duration: %v is not between 0 and 1h", sc.Name, sc.Duration)
+		case sc.Timeout <= 0:
+			return fmt.Errorf("load.%s.timeout: %v is not positive", sc.Name, sc.Timeout)
+		case sc.Warmup < 0:
+			return fmt.Errorf("load.%s.warmup: %v is negative", sc.Name, sc.Warmup)
+		case sc.MaxInFlight < 1:
+			return fmt.Errorf("load.%s.max_in_flight: %d is below 1", sc.Name, sc.MaxInFlight)
+		case sc.Rounds < 1 || sc.Rounds > 1000:
+			return fmt.Errorf("load.%s.rounds: %d is not between 1 and 1000", sc.Name, sc.Rounds)
+		case sc.MaxErrorRate < 0 || sc.MaxErrorRate > 1:
+			return fmt.Errorf("load.%s.max_error_rate: %v is not a fraction between 0 and 1", sc.Name, sc.MaxErrorRate)
+		case sc.Rate*sc.Duration.Seconds() < 1:
+			return fmt.Errorf("load.%s: rate × duration is below one request", sc.Name)
+		}
+		if !validMethod(sc.Method) {
+			return fmt.Errorf("load.%s.method: %q is not an HTTP method", sc.Name, sc.Method)
+		}
+		scenarios[sc.Name] = true
+	}
+	if len(c.Load) > 0 && len(c.Services) == 0 {
+		return errors.New("load: scenarios but no services to run them against")
+	}
+	return nil
+}
+
+var placeholders = regexp.MustCompile(`\{([^{}]*)\}`)
+
+func validMethod(m string) bool {
+	if m == "" {
+		return false
+	}
+	for _, c := range m {
+		if c < 'A' || c > 'Z' {
+			return false
+		}
+	}
+	return true
+}
+
 // Validate checks the values a file or flags gave.
 func (c *Config) Validate() error {
+	if err := c.validateLoad(); err != nil {
+		return err
+	}
 	b := c.Bench
 	if len(b.Packages) == 0 {
 		return errors.New("bench.packages: no package patterns")

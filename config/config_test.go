@@ -219,12 +219,17 @@ func TestParseFull(t *testing.T) {
 				Thresholds: analyze.Thresholds{
 					Default: 0.07,
 					Units: map[string]float64{
-						"sec/op":    0.05,  // ns/op
-						"B/op":      0.005, // 0.5%
-						"B/s":       0.03,  // MB/s
-						"allocs/op": 0,
-						"req/s":     0.05, // default
-						"p99-sec":   0.10, // default
+						"sec/op":     0.05,  // ns/op
+						"B/op":       0.005, // 0.5%
+						"B/s":        0.03,  // MB/s
+						"allocs/op":  0,
+						"req/s":      0.05, // default
+						"p50-sec":    0.10, // default
+						"p90-sec":    0.10, // default
+						"p99-sec":    0.10, // default
+						"max-sec":    0.50, // default
+						"cpu-sec/op": 0.10, // default
+						"peak-rss-B": 0.10, // default
 					},
 					Benchmarks: []analyze.BenchmarkThresholds{
 						{Pattern: regexpOf(t, "^BenchmarkNoisy"), Units: map[string]float64{"sec/op": 0.20}},
@@ -338,7 +343,8 @@ func TestParseErrors(t *testing.T) {
 		file  string
 		words []string // each must be in the message, besides name
 	}{
-		{"unknown top-level key", "services: {db: postgres}\n", []string{"services", "not found"}},
+		{"unknown top-level key", "store: perfgate.db\n", []string{"store", "not found"}},
+		{"services not a list", "services: {db: postgres}\n", []string{"line 1", "cannot unmarshal"}},
 		{"unknown bench key", "bench: {roundz: 3}\n", []string{"roundz", "not found"}},
 		{"unknown side key", "sides: {head: {branch: main}}\n", []string{"branch", "not found"}},
 		{"unknown side", "sides: {middle: {ref: x}}\n", []string{"middle", "not found"}},

@@ -68,6 +68,9 @@ keeps a CPU and a memory profile per benchmark per side, compares and decides.`,
 			if err := cfg.Validate(); err != nil {
 				return err
 			}
+			// bench is the go test benchmarks alone, whatever else the
+			// configuration names.
+			cfg.GoBench, cfg.Load = true, nil
 			return g.gate(cmd.Context(), cfg, sf)
 		},
 	}
@@ -86,7 +89,7 @@ func runCmd(g *globals) *cobra.Command {
 	var sf sideFlags
 	cmd := &cobra.Command{
 		Use:   "run",
-		Short: "Run everything the configuration names and decide",
+		Short: "Run everything the configuration names (benchmarks, services under load) and decide",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := g.loadConfig()
@@ -163,12 +166,15 @@ func (g *globals) gate(ctx context.Context, cfg *config.Config, sf sideFlags) (e
 	}
 	p := newProgress(g.stderr)
 	info, err := bench.Run(ctx, bench.Options{
-		Settings: cfg.Bench,
-		Dir:      g.dir,
-		Base:     bench.SideSpec{Ref: baseRef, Env: base.Env, Tags: base.Tags},
-		Head:     head,
-		Out:      out,
-		Progress: p.update,
+		Settings:  cfg.Bench,
+		GoBench:   cfg.GoBench,
+		Services:  cfg.Services,
+		Scenarios: cfg.Load,
+		Dir:       g.dir,
+		Base:      bench.SideSpec{Ref: baseRef, Env: base.Env, Tags: base.Tags},
+		Head:      head,
+		Out:       out,
+		Progress:  p.update,
 	})
 	p.finish()
 	if err != nil {

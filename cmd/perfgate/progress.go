@@ -29,10 +29,17 @@ func (p *progress) update(e bench.Progress) {
 	switch e.Phase {
 	case "build":
 		s = fmt.Sprintf("building %s", e.Side)
+	case "start":
+		s = fmt.Sprintf("starting the %s services", e.Side)
+	case "warmup":
+		s = fmt.Sprintf("%s: warming up %s", e.Scenario, e.Side)
 	case "round":
 		s = fmt.Sprintf("round %d/%d %s", e.Round, e.Rounds, e.Side)
 	case "profile":
 		s = fmt.Sprintf("profiling %s", e.Side)
+	}
+	if e.Scenario != "" && e.Phase != "warmup" {
+		s = e.Scenario + ": " + s
 	}
 	if e.Total > 0 {
 		s += fmt.Sprintf(" · step %d/%d", e.Done+1, e.Total)

@@ -27,8 +27,8 @@ func TestReadmeCommands(t *testing.T) {
 	if len(commands) != 2 {
 		t.Fatalf("README gives %d commands in its first section, want 2: %q", len(commands), commands)
 	}
-	if want := "go run ./cmd/perfgate run --config testdata/example/perfgate.yml"; commands[0] != want {
-		t.Errorf("first command %q, want %q (the job TestExample runs)", commands[0], want)
+	if want := "go run ./cmd/perfgate run --config testdata/shop/perfgate.yml"; commands[0] != want {
+		t.Errorf("first command %q, want %q (the job TestShopRegression runs)", commands[0], want)
 	}
 	ci, err := os.ReadFile("../../.ci/run")
 	if err != nil {

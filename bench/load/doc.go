@@ -1,0 +1,61 @@
+// Package load is perfgate's HTTP load driver: an open-model, constant
+// arrival rate load of one request against a service on loopback, with
+// latency histograms that do not hide a stalled server.
+//
+// # The open model
+//
+// A closed-loop client (hey, bombardier, wrk without correction) sends the
+// next request when the previous one answers. When the service stalls, the
+// client stalls with it and sends nothing: the requests that real users
+// would have sent during the stall are never made, never measured, and the
+// percentiles look fine. This is coordinated omission.
+//
+// Run schedules request i at start + i/Rate, whether or not earlier requests
+// have finished, and measures each request's latency from that scheduled
+// time, not from when it was actually sent. A 500 ms stall at 200 req/s
+// then shows as 100 requests with latencies from 500 ms down to 0, as users
+// would have seen.
+//
+// The driver's own lateness is measured apart: the send lag (actual send
+// time minus scheduled time) has its own histogram, so the driver being
+// late is never mistaken for the service being slow, and a round where the
+// driver could not keep up says so (Result.DriverBound).
+//
+// # The steps of Run
+//
+//  1. Check the options and the target: the URL's host must be a loopback
+//     address (IP literals need no resolver; names must resolve only to
+//     loopback). The dialer checks every connection's remote address again,
+//     so no name resolution or redirect can leave loopback. Redirects are
+//     not followed: a 3xx answer counts as an error.
+//  2. Build one http.Client for the run: keep-alive connections, a pool
+//     sized to MaxInFlight, no proxy, no transparent compression.
+//  3. Schedule. The scheduler sleeps only until the next request is due,
+//     and on each wake-up sends every request whose scheduled time has
+//     passed, without sleeping between them. Go's timers overshoot
+//     sub-millisecond sleeps by about a millisecond on a small machine, so
+//     a scheduler sleeping once per request would drift behind its
+//     schedule; this one catches up at each wake-up (the discipline of
+//     vegeta's Pacer, whose Pace returns zero wait when behind).
+//  4. Send. A request first takes a token from a semaphore of MaxInFlight
+//     tokens; when none is free the scheduler waits (counted in CapHits, and
+//     visible in those requests' latency and send lag). Idle workers, started
+//     on demand up to MaxInFlight, send the request with a per-request
+//     timeout, read and discard the response body and close it so the
+//     connection is reused.
+//  5. Record. Each worker sends its outcome over a channel to one recorder
+//     goroutine, which alone owns the histograms (hdrhistogram, 1 µs to 1
+//     hour, 3 significant figures), the status codes and the per-second
+//     figures: no lock on the hot path.
+//  6. Stop. Scheduling stops when the schedule is done (Duration) or ctx
+//     ends; requests in flight then finish or time out, so Run returns at
+//     most Timeout later, with no goroutine left behind. If ctx ended the
+//     run, the partial Result comes back with ctx's error. A driver that
+//     fell behind still sends its overdue requests, late, until it is
+//     Timeout behind the end of the schedule; any left then are counted in
+//     Result.Unsent, and the round is driver-bound.
+//
+// Result.Values and UnitMetadata turn a Result into Go benchmark format
+// values (sec/op, p50-sec, p90-sec, p99-sec, max-sec, req/s, errors/op) and
+// the unit metadata lines that tell benchmath which way is better.
+package load

@@ -1,0 +1,508 @@
+package load
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// Target is the request a scenario sends.
+type Target struct {
+	// Method is the HTTP method; empty means GET.
+	Method string
+	// URL is an absolute http URL. Its host must be a loopback IP
+	// (127.0.0.0/8 or ::1) or a name that resolves only to loopback
+	// addresses: anything else is refused with an error wrapping
+	// ErrNotLoopback.
+	URL string
+	// Body is sent with every request; nil or empty sends none.
+	Body []byte
+	// Header is added to every request. A "Host" entry sets the request's
+	// Host.
+	Header http.Header
+}
+
+// Options configure Run. Start from DefaultOptions and change what differs.
+type Options struct {
+	// Rate is the target arrival rate in requests per second, open model:
+	// request i is scheduled at i/Rate seconds from the start, whether or
+	// not earlier requests have finished.
+	Rate float64
+	// Duration is how long requests are scheduled: Rate*Duration of them
+	// (rounded), all scheduled before Duration. A driver that fell behind
+	// keeps sending its overdue requests for at most Timeout more.
+	Duration time.Duration
+	// Timeout bounds each request, from its send to the end of its
+	// response body, and so also how long Run waits for the requests in
+	// flight when scheduling stops.
+	Timeout time.Duration
+	// MaxInFlight caps the requests in flight. When the cap is reached the
+	// scheduler waits; the wait shows in those requests' latency and send
+	// lag and is counted in Result.CapHits. It also sizes the connection
+	// pool.
+	MaxInFlight int
+}
+
+// DefaultOptions are the options of a load scenario that sets none.
+var DefaultOptions = Options{Rate: 100, Duration: 10 * time.Second, Timeout: 5 * time.Second, MaxInFlight: 512}
+
+// maxScheduled and maxDuration bound a run, so that a typo cannot schedule
+// one that would take days or fill the memory.
+const (
+	maxScheduled = 1 << 30
+	maxDuration  = 24 * time.Hour
+)
+
+// Histogram bounds: 1 µs (the lowest discernible value, in nanoseconds) to
+// an hour, 3 significant figures. Values above the top are recorded as the
+// top.
+const (
+	histLowest  = int64(time.Microsecond)
+	histHighest = int64(time.Hour)
+	histDigits  = 3
+)
+
+// Result is what a run measured.
+type Result struct {
+	// Rate is the target rate, in requests per second.
+	Rate float64
+	// Scheduled is the number of requests the schedule held:
+	// Rate*Duration, rounded.
+	Scheduled int
+	// Sent is the number of requests sent.
+	Sent int
+	// Unsent counts requests that were due before the run stopped but
+	// were never sent: the driver fell more than Timeout behind its
+	// schedule. Requests not yet due when ctx ended a run are in neither
+	// Sent nor Unsent.
+	Unsent int
+	// Completed is the number of requests that finished, ok or not.
+	Completed int
+	// Errors counts transport errors, timeouts and non-2xx answers
+	// (redirects are not followed: a 3xx is an error).
+	Errors int
+	// Span is the part of the schedule the run covered: Duration, or less
+	// when ctx ended the run early.
+	Span time.Duration
+	// Elapsed runs from the first scheduled start to the last completion.
+	Elapsed time.Duration
+	// Latency holds every completed request's latency (ok or not), in
+	// nanoseconds, from its SCHEDULED start to the end of its response
+	// body. Measuring from the schedule rather than from the send is what
+	// makes a stalled server show in the percentiles (no coordinated
+	// omission).
+	Latency *hdrhistogram.Histogram
+	// SendLag holds, in nanoseconds, each sent request's actual send time
+	// minus its scheduled time: the driver's own lateness, including any
+	// wait for the in-flight cap.
+	SendLag *hdrhistogram.Histogram
+	// Seconds has one entry per second of the schedule, by scheduled time,
+	// for charts.
+	Seconds []Second
+	// PeakInFlight is the most requests in flight at once.
+	PeakInFlight int
+	// MaxInFlight is the cap the run had (Options.MaxInFlight).
+	MaxInFlight int
+	// CapHits counts requests that had to wait for the in-flight cap.
+	CapHits int
+	// Codes counts the HTTP status codes seen.
+	Codes map[int]int
+	// FirstError is the text of the first error recorded, for a one-line
+	// reason; empty when there was none.
+	FirstError string
+}
+
+// Second is what happened to the requests scheduled in one second of a run.
+type Second struct {
+	// Requests is the number of completed requests scheduled in the second.
+	Requests int
+	// Errors is how many of them failed.
+	Errors int
+	// MaxLatency is the largest latency among them, measured from the
+	// scheduled start.
+	MaxLatency time.Duration
+}
+
+// Run sends t at opts.Rate for opts.Duration (the open model described in
+// the package documentation), waits for the requests in flight (at most
+// opts.Timeout more) and returns what it measured.
+//
+// An invalid target or options return an error before any request is sent.
+// When ctx ends before every request was sent, Run stops scheduling, waits
+// for the requests in flight, and returns the partial Result together with
+// an error wrapping ctx.Err().
+func Run(ctx context.Context, t Target, opts Options) (*Result, error) {
+	n, err := opts.scheduled()
+	if err != nil {
+		return nil, err
+	}
+	u, err := parseTarget(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	method := t.Method
+	if method == "" {
+		method = http.MethodGet
+	}
+	body := bytes.Clone(t.Body)
+	var bodyReader io.Reader
+	if len(body) > 0 {
+		bodyReader = bytes.NewReader(body)
+	}
+	// The template request: every request is a shallow copy of it with its
+	// own context and body reader. Its URL and Header are shared read-only.
+	tmpl, err := http.NewRequestWithContext(context.Background(), method, u.String(), bodyReader)
+	if err != nil {
+		return nil, fmt.Errorf("building request for %s: %w", t.URL, err)
+	}
+	for k, vs := range t.Header {
+		for _, v := range vs {
+			tmpl.Header.Add(k, v)
+		}
+	}
+	if h := t.Header.Get("Host"); h != "" {
+		tmpl.Host = h
+		tmpl.Header.Del("Host")
+	}
+	if err := ctx.Err(); err != nil {
+		res := newResult(opts, n)
+		res.Span = 0
+		return res, fmt.Errorf("starting load run: %w", err)
+	}
+
+	d := newDriver(tmpl, body, opts, n)
+	return d.run(ctx)
+}
+
+// scheduled checks o and returns the number of requests it schedules.
+func (o Options) scheduled() (int, error) {
+	switch {
+	case !(o.Rate > 0) || math.IsInf(o.Rate, 0):
+		return 0, fmt.Errorf("checking load options: rate %v: must be a positive number of requests per second", o.Rate)
+	case o.Duration <= 0 || o.Duration > maxDuration:
+		return 0, fmt.Errorf("checking load options: duration %v: must be positive and at most %v", o.Duration, maxDuration)
+	case o.Timeout <= 0:
+		return 0, fmt.Errorf("checking load options: timeout %v: must be positive", o.Timeout)
+	case o.MaxInFlight < 1:
+		return 0, fmt.Errorf("checking load options: max in flight %d: must be at least 1", o.MaxInFlight)
+	}
+	n := math.Round(o.Rate * o.Duration.Seconds())
+	switch {
+	case n < 1:
+		return 0, fmt.Errorf("checking load options: rate %v for %v schedules no request", o.Rate, o.Duration)
+	case n > maxScheduled:
+		return 0, fmt.Errorf("checking load options: rate %v for %v schedules %.0f requests, more than %d", o.Rate, o.Duration, n, maxScheduled)
+	}
+	return int(n), nil
+}
+
+// driver is one Run: its client, schedule, workers and recorder.
+type driver struct {
+	opts      Options
+	n         int // requests scheduled
+	client    *http.Client
+	transport *http.Transport
+	tmpl      *http.Request
+	body      []byte
+	start     time.Time // the schedule's origin, read-only once workers run
+
+	sem      chan struct{}      // one token per request in flight
+	jobs     chan time.Duration // scheduled offsets, scheduler to workers
+	outcomes chan outcome       // workers to the recorder
+	inFlight atomic.Int32
+	workers  sync.WaitGroup
+	started  int // workers started, owned by the scheduler
+}
+
+// outcome is one request's record, sent by its worker to the recorder. All
+// times are offsets from driver.start.
+type outcome struct {
+	due, sent, end time.Duration
+	code           int
+	inFlight       int32 // requests in flight when this one was sent, itself included
+	err            error
+}
+
+func newDriver(tmpl *http.Request, body []byte, opts Options, n int) *driver {
+	dialer := &net.Dialer{
+		Timeout:   opts.Timeout,
+		KeepAlive: 30 * time.Second,
+		// Enforced at connect time, whatever the name resolved to.
+		Control: loopbackOnly,
+	}
+	tr := &http.Transport{
+		Proxy:               nil, // never a proxy, whatever the environment says
+		DialContext:         dialer.DialContext,
+		MaxIdleConns:        opts.MaxInFlight,
+		MaxIdleConnsPerHost: opts.MaxInFlight,
+		IdleConnTimeout:     90 * time.Second,
+		DisableCompression:  true, // bodies are read as sent; no transparent gzip
+		ForceAttemptHTTP2:   false,
+	}
+	client := &http.Client{
+		Transport: tr,
+		// Redirects are never followed: the 3xx is the answer, and an
+		// error, since a load scenario should target the final URL.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	return &driver{
+		opts:      opts,
+		n:         n,
+		client:    client,
+		transport: tr,
+		tmpl:      tmpl,
+		body:      body,
+		sem:       make(chan struct{}, opts.MaxInFlight),
+		jobs:      make(chan time.Duration),
+		outcomes:  make(chan outcome, opts.MaxInFlight),
+	}
+}
+
+// newResult returns the empty Result of a run of n requests with opts.
+func newResult(opts Options, n int) *Result {
+	return &Result{
+		Rate:        opts.Rate,
+		Scheduled:   n,
+		Span:        opts.Duration,
+		MaxInFlight: opts.MaxInFlight,
+		Latency:     hdrhistogram.New(histLowest, histHighest, histDigits),
+		SendLag:     hdrhistogram.New(histLowest, histHighest, histDigits),
+		Seconds:     make([]Second, int((opts.Duration+time.Second-1)/time.Second)),
+		Codes:       make(map[int]int),
+	}
+}
+
+// due returns request i's scheduled offset from the start.
+func (d *driver) due(i int) time.Duration {
+	return time.Duration(float64(i) * float64(time.Second) / d.opts.Rate)
+}
+
+// run schedules, sends, waits, and summarizes.
+func (d *driver) run(ctx context.Context) (*Result, error) {
+	res := newResult(d.opts, d.n)
+	recorded := make(chan struct{})
+	d.start = time.Now()
+	go d.record(res, recorded)
+
+	// Requests carry ctx's values but not its cancellation: a request in
+	// flight when ctx ends finishes, or times out, on its own.
+	base := context.WithoutCancel(ctx)
+	sent, capHits, stoppedAt, cancelled := d.schedule(ctx, base)
+
+	// Scheduling is over. Each request in flight ends within Timeout of
+	// its send (its context's deadline covers the body read too), so this
+	// wait is bounded by Timeout.
+	close(d.jobs)
+	d.workers.Wait()
+	close(d.outcomes)
+	<-recorded
+	d.transport.CloseIdleConnections()
+
+	res.Sent = sent
+	res.CapHits = capHits
+	if cancelled {
+		res.Span = min(stoppedAt, d.opts.Duration)
+		for i := sent; i < d.n && d.due(i) <= stoppedAt; i++ {
+			res.Unsent++
+		}
+		return res, fmt.Errorf("load run stopped after %v of %v: %w",
+			res.Span.Round(time.Millisecond), d.opts.Duration, ctx.Err())
+	}
+	res.Unsent = d.n - sent
+	return res, nil
+}
+
+// schedule is the open-model scheduler. It returns how many requests it
+// sent, how many waited for the in-flight cap, and, when ctx ended it early,
+// when that was noticed.
+func (d *driver) schedule(ctx, base context.Context) (sent, capHits int, stoppedAt time.Duration, cancelled bool) {
+	done := ctx.Done()
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	// Overdue requests are still sent until the driver is more than
+	// Timeout behind the end of the schedule; past that, the rest stay
+	// unsent (Result.Unsent) and the round is marked driver-bound.
+	sendBy := d.opts.Duration + d.opts.Timeout
+
+	for i := 0; i < d.n; {
+		due := d.due(i)
+		now := time.Since(d.start)
+		if due > now {
+			// Sleep until the next request is due, once. Go's timers
+			// overshoot short sleeps by up to a millisecond or so, so
+			// the scheduler never sleeps per request: after this
+			// wake-up, every request whose time has passed is sent
+			// below without sleeping (vegeta's Pace returns zero wait
+			// when behind schedule: the same discipline). Each is
+			// measured from its scheduled time, so the lateness is in
+			// the latency, and its send lag is recorded apart.
+			timer.Reset(due - now)
+			select {
+			case <-timer.C:
+			case <-done:
+				return sent, capHits, time.Since(d.start), true
+			}
+			continue
+		}
+		// Due or overdue: send it now.
+		select {
+		case <-done:
+			return sent, capHits, now, true
+		default:
+		}
+		if now > sendBy {
+			return sent, capHits, now, false
+		}
+		select {
+		case d.sem <- struct{}{}:
+		default:
+			// The in-flight cap is reached: wait for a request to
+			// finish. This request's latency and send lag include the
+			// wait, since both are measured from its scheduled time.
+			capHits++
+			timer.Reset(sendBy - now)
+			select {
+			case d.sem <- struct{}{}:
+				timer.Stop()
+			case <-timer.C:
+				return sent, capHits, time.Since(d.start), false
+			case <-done:
+				return sent, capHits, time.Since(d.start), true
+			}
+		}
+		d.dispatch(base, due)
+		sent++
+		i++
+	}
+	return sent, capHits, time.Since(d.start), false
+}
+
+// dispatch hands a request, already holding its in-flight token, to an idle
+// worker, starting one when none is idle. Workers are started on demand, at
+// most MaxInFlight: the token guarantees that one is idle or about to be.
+func (d *driver) dispatch(base context.Context, due time.Duration) {
+	select {
+	case d.jobs <- due:
+		return
+	default:
+	}
+	if d.started < d.opts.MaxInFlight {
+		d.started++
+		d.workers.Add(1)
+		go d.work(base)
+	}
+	d.jobs <- due
+}
+
+// work sends the requests it is handed until the schedule closes.
+func (d *driver) work(base context.Context) {
+	defer d.workers.Done()
+	for due := range d.jobs {
+		o := d.send(base, due)
+		<-d.sem
+		d.outcomes <- o
+	}
+}
+
+// body is a request body over the run's shared bytes.
+type body struct{ bytes.Reader }
+
+// Close implements io.Closer; there is nothing to release.
+func (*body) Close() error { return nil }
+
+// send sends one request scheduled at offset due, under a context derived
+// from base with the per-request timeout, reads and discards its
+// response body so the connection is reused, and returns what happened.
+func (d *driver) send(base context.Context, due time.Duration) outcome {
+	o := outcome{due: due, inFlight: d.inFlight.Add(1)}
+	ctx, cancel := context.WithTimeout(base, d.opts.Timeout)
+	req := d.tmpl.WithContext(ctx)
+	if len(d.body) > 0 {
+		b := new(body)
+		b.Reset(d.body)
+		req.Body = b // ContentLength and GetBody come from the template
+	}
+	o.sent = time.Since(d.start)
+	resp, err := d.client.Do(req)
+	if err == nil {
+		o.code = resp.StatusCode
+		_, err = io.Copy(io.Discard, resp.Body)
+		if cerr := resp.Body.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			err = fmt.Errorf("reading response body: %w", err)
+		}
+	}
+	o.end = time.Since(d.start)
+	cancel()
+	d.inFlight.Add(-1)
+	o.err = err
+	return o
+}
+
+// record is the recorder: the only goroutine that touches res until the
+// outcomes channel closes, so the histograms need no lock.
+func (d *driver) record(res *Result, recorded chan<- struct{}) {
+	defer close(recorded)
+	var last time.Duration
+	for o := range d.outcomes {
+		res.Completed++
+		latency := o.end - o.due
+		recordValue(res.Latency, latency)
+		recordValue(res.SendLag, o.sent-o.due)
+		last = max(last, o.end)
+		res.PeakInFlight = max(res.PeakInFlight, int(o.inFlight))
+		if o.code != 0 {
+			res.Codes[o.code]++
+		}
+		failed := o.err != nil || o.code < 200 || o.code > 299
+		if failed {
+			res.Errors++
+			if res.FirstError == "" {
+				res.FirstError = errorText(o)
+			}
+		}
+		if s := int(o.due / time.Second); s < len(res.Seconds) {
+			sec := &res.Seconds[s]
+			sec.Requests++
+			if failed {
+				sec.Errors++
+			}
+			sec.MaxLatency = max(sec.MaxLatency, latency)
+		}
+	}
+	res.Elapsed = last
+}
+
+// recordValue records v, clamped to the histogram's range.
+func recordValue(h *hdrhistogram.Histogram, v time.Duration) {
+	n := min(max(int64(v), 0), histHighest)
+	if err := h.RecordValue(n); err != nil {
+		// Unreachable with the value clamped to the range; a panic
+		// here means the bounds above are wrong.
+		panic(fmt.Sprintf("load: recording %d ns: %v", n, err))
+	}
+}
+
+// errorText is the one-line reason of a failed outcome.
+func errorText(o outcome) string {
+	if o.err != nil {
+		var ne net.Error
+		if errors.As(o.err, &ne) && ne.Timeout() {
+			return fmt.Sprintf("timeout: %v", o.err)
+		}
+		return o.err.Error()
+	}
+	return fmt.Sprintf("HTTP %d %s", o.code, http.StatusText(o.code))
+}

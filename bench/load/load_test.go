@@ -1,0 +1,536 @@
+package load
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"math"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// These tests run against httptest servers on 127.0.0.1 on a small, shared
+// machine: they check behaviour and big factors, never tight timings.
+
+// checkGoroutines makes t fail if, after the test and its cleanups that were
+// registered later (the servers), more goroutines run than before it. It
+// retries for a while: connections and their goroutines close
+// asynchronously.
+func checkGoroutines(t *testing.T) {
+	t.Helper()
+	base := runtime.NumGoroutine()
+	t.Cleanup(func() {
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			n := runtime.NumGoroutine()
+			if n <= base {
+				return
+			}
+			if time.Now().After(deadline) {
+				buf := make([]byte, 1<<20)
+				buf = buf[:runtime.Stack(buf, true)]
+				t.Errorf("%d goroutines after the test, %d before:\n%s", n, base, buf)
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	})
+}
+
+// newServer starts an httptest server on 127.0.0.1 that is closed when the
+// test ends.
+func newServer(t *testing.T, h http.Handler) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// ok answers 200 with a short body.
+var ok = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	io.WriteString(w, "ok\n")
+})
+
+func opts(rate float64, d time.Duration) Options {
+	o := DefaultOptions
+	o.Rate = rate
+	o.Duration = d
+	return o
+}
+
+func dur(v int64) time.Duration { return time.Duration(v) }
+
+func TestCounts(t *testing.T) {
+	checkGoroutines(t)
+	srv := newServer(t, ok)
+	res, err := Run(context.Background(), Target{URL: srv.URL}, opts(200, time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Scheduled != 200 || res.Sent != 200 || res.Completed != 200 || res.Errors != 0 || res.Unsent != 0 {
+		t.Errorf("scheduled %d, sent %d, completed %d, errors %d, unsent %d; want 200, 200, 200, 0, 0 (first error %q)",
+			res.Scheduled, res.Sent, res.Completed, res.Errors, res.Unsent, res.FirstError)
+	}
+	if res.Codes[200] != 200 || len(res.Codes) != 1 {
+		t.Errorf("codes %v, want 200 of 200", res.Codes)
+	}
+	if a := res.Achieved(); a < 100 || a > 300 {
+		t.Errorf("achieved %.1f req/s, want about 200", a)
+	}
+	if got := res.Latency.TotalCount(); got != 200 {
+		t.Errorf("latency histogram holds %d values, want 200", got)
+	}
+	if got := res.SendLag.TotalCount(); got != 200 {
+		t.Errorf("send lag histogram holds %d values, want 200", got)
+	}
+	if len(res.Seconds) != 1 || res.Seconds[0].Requests != 200 {
+		t.Errorf("seconds %+v, want one second of 200 requests", res.Seconds)
+	}
+	// The last request is scheduled at 995 ms; it cannot end before.
+	if res.Elapsed < 990*time.Millisecond || res.Elapsed > 10*time.Second {
+		t.Errorf("elapsed %v, want about 1s", res.Elapsed)
+	}
+	if res.PeakInFlight < 1 || res.PeakInFlight > res.MaxInFlight {
+		t.Errorf("peak in flight %d, want 1..%d", res.PeakInFlight, res.MaxInFlight)
+	}
+	bound, why := res.DriverBound()
+	t.Logf("achieved %.1f req/s, latency p50 %v p99 %v max %v, send lag p50 %v p99 %v, peak in flight %d, driver-bound %v %s",
+		res.Achieved(), dur(res.Latency.ValueAtQuantile(50)), dur(res.Latency.ValueAtQuantile(99)), dur(res.Latency.Max()),
+		dur(res.SendLag.ValueAtQuantile(50)), dur(res.SendLag.ValueAtQuantile(99)), res.PeakInFlight, bound, why)
+}
+
+func TestSecondsSplitBySchedule(t *testing.T) {
+	checkGoroutines(t)
+	var n atomic.Int64
+	srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1)%4 == 0 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+	}))
+	res, err := Run(context.Background(), Target{URL: srv.URL}, opts(100, 2500*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Seconds) != 3 {
+		t.Fatalf("%d seconds, want 3 for a 2.5s schedule", len(res.Seconds))
+	}
+	var reqs, errs int
+	for _, s := range res.Seconds {
+		reqs += s.Requests
+		errs += s.Errors
+	}
+	if reqs != res.Completed || errs != res.Errors {
+		t.Errorf("seconds add up to %d requests, %d errors; result says %d, %d", reqs, errs, res.Completed, res.Errors)
+	}
+	if want := []int{100, 100, 50}; res.Seconds[0].Requests != want[0] || res.Seconds[1].Requests != want[1] || res.Seconds[2].Requests != want[2] {
+		t.Errorf("seconds %+v, want %v requests", res.Seconds, want)
+	}
+	if res.Errors != 250/4 || res.Codes[503] != res.Errors {
+		t.Errorf("errors %d, codes %v; want %d 503s", res.Errors, res.Codes, 250/4)
+	}
+}
+
+func TestHalfErrors(t *testing.T) {
+	checkGoroutines(t)
+	var n atomic.Int64
+	srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1)%2 == 0 {
+			http.Error(w, "boom", http.StatusInternalServerError)
+			return
+		}
+		io.WriteString(w, "ok\n")
+	}))
+	res, err := Run(context.Background(), Target{URL: srv.URL}, opts(200, time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Completed != 200 {
+		t.Errorf("completed %d, want 200", res.Completed)
+	}
+	if res.Errors < 80 || res.Errors > 120 || res.Codes[500] != res.Errors {
+		t.Errorf("errors %d, codes %v; want about 100, all 500s", res.Errors, res.Codes)
+	}
+	if r := res.ErrorRate(); math.Abs(r-0.5) > 0.1 {
+		t.Errorf("error rate %.2f, want about 0.5", r)
+	}
+	if res.FirstError != "HTTP 500 Internal Server Error" {
+		t.Errorf("first error %q", res.FirstError)
+	}
+}
+
+func TestConnectionRefused(t *testing.T) {
+	checkGoroutines(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	res, err := Run(context.Background(), Target{URL: "http://" + addr + "/"}, opts(100, 300*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Completed != 30 || res.Errors != 30 || len(res.Codes) != 0 {
+		t.Errorf("completed %d, errors %d, codes %v; want 30 errors and no status", res.Completed, res.Errors, res.Codes)
+	}
+	if !strings.Contains(res.FirstError, "connection refused") {
+		t.Errorf("first error %q, want it to say connection refused", res.FirstError)
+	}
+	if res.ErrorRate() != 1 {
+		t.Errorf("error rate %v, want 1", res.ErrorRate())
+	}
+}
+
+func TestTimeout(t *testing.T) {
+	checkGoroutines(t)
+	release := make(chan struct{})
+	srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer close(release)
+	o := opts(50, 200*time.Millisecond)
+	o.Timeout = 300 * time.Millisecond
+	start := time.Now()
+	res, err := Run(context.Background(), Target{URL: srv.URL}, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took > o.Duration+o.Timeout+2*time.Second {
+		t.Errorf("run took %v, want at most duration + timeout (+ slack)", took)
+	}
+	if res.Completed != 10 || res.Errors != 10 {
+		t.Errorf("completed %d, errors %d; want 10 timeouts", res.Completed, res.Errors)
+	}
+	if !strings.HasPrefix(res.FirstError, "timeout: ") {
+		t.Errorf("first error %q, want a timeout", res.FirstError)
+	}
+	if min := res.Latency.Min(); time.Duration(min) < 250*time.Millisecond {
+		t.Errorf("latency min %v: timed-out requests should be recorded at about the timeout", time.Duration(min))
+	}
+}
+
+// stallServer answers at once, except that from `from` to `from+length`
+// after go() it blocks every request until the stall ends: a stopped server
+// (a GC pause, a lock, a full queue).
+type stallServer struct {
+	t0           atomic.Pointer[time.Time]
+	from, length time.Duration
+}
+
+func (s *stallServer) start() { now := time.Now(); s.t0.Store(&now) }
+
+func (s *stallServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if t0 := s.t0.Load(); t0 != nil {
+		el := time.Since(*t0)
+		if el >= s.from && el < s.from+s.length {
+			time.Sleep(s.from + s.length - el)
+		}
+	}
+	io.WriteString(w, "ok\n")
+}
+
+func TestCoordinatedOmission(t *testing.T) {
+	checkGoroutines(t)
+	stall := &stallServer{from: 300 * time.Millisecond, length: 500 * time.Millisecond}
+	srv := newServer(t, stall)
+	const rate, duration = 200, 1500 * time.Millisecond
+
+	stall.start()
+	res, err := Run(context.Background(), Target{URL: srv.URL}, opts(rate, duration))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p50, p99, maxLat := dur(res.Latency.ValueAtQuantile(50)), dur(res.Latency.ValueAtQuantile(99)), dur(res.Latency.Max())
+	t.Logf("open model:  %d requests, p50 %v, p90 %v, p99 %v, max %v", res.Completed,
+		p50, dur(res.Latency.ValueAtQuantile(90)), p99, maxLat)
+	if res.Completed != 300 || res.Errors != 0 {
+		t.Errorf("completed %d, errors %d (%s); want 300, 0", res.Completed, res.Errors, res.FirstError)
+	}
+	if p99 < 250*time.Millisecond || maxLat < 400*time.Millisecond {
+		t.Errorf("p99 %v, max %v: the 500ms stall must show (p99 >= 250ms, max >= 400ms)", p99, maxLat)
+	}
+	if p50 >= 100*time.Millisecond {
+		t.Errorf("p50 %v: two thirds of the requests were not stalled, the median should be small", p50)
+	}
+	// The per-second figures show where the stall was.
+	if res.Seconds[0].MaxLatency < 300*time.Millisecond {
+		t.Errorf("second 0 max latency %v, want the stall in it", res.Seconds[0].MaxLatency)
+	}
+
+	// What closed-loop clients would have reported of the same stall, for
+	// the log only: latency measured from the actual send, and no request
+	// sent while the workers wait.
+	stall.start()
+	paced := closedLoop(t, srv.URL, 4, rate, duration)
+	stall.start()
+	flat := closedLoop(t, srv.URL, 4, 0, duration)
+	for _, c := range []struct {
+		name string
+		h    *hdrhistogram.Histogram
+	}{{"closed loop, 4 workers paced at 200 req/s", paced}, {"closed loop, 4 workers back to back", flat}} {
+		t.Logf("%s: %d requests, p50 %v, p90 %v, p99 %v, max %v", c.name, c.h.TotalCount(),
+			dur(c.h.ValueAtQuantile(50)), dur(c.h.ValueAtQuantile(90)), dur(c.h.ValueAtQuantile(99)), dur(c.h.Max()))
+	}
+}
+
+// closedLoop runs workers that each send a request, wait for its answer,
+// and send the next: paced at rate in total (skipping the ticks they missed,
+// as such clients do), or back to back when rate is 0. Latency is measured
+// from the actual send, as closed-loop tools do.
+func closedLoop(t *testing.T, url string, workers int, rate float64, d time.Duration) *hdrhistogram.Histogram {
+	t.Helper()
+	tr := &http.Transport{MaxIdleConnsPerHost: workers}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr}
+	all := hdrhistogram.New(histLowest, histHighest, histDigits)
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			h := hdrhistogram.New(histLowest, histHighest, histDigits)
+			var interval time.Duration
+			if rate > 0 {
+				interval = time.Duration(float64(workers) / rate * float64(time.Second))
+			}
+			next := start
+			for time.Since(start) < d {
+				if wait := time.Until(next); wait > 0 {
+					time.Sleep(wait)
+				}
+				sent := time.Now()
+				resp, err := client.Get(url)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				h.RecordValue(int64(time.Since(sent)))
+				next = next.Add(interval)
+				if now := time.Now(); next.Before(now) {
+					next = now
+				}
+			}
+			mu.Lock()
+			all.Merge(h)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return all
+}
+
+func TestInFlightCap(t *testing.T) {
+	checkGoroutines(t)
+	srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(50 * time.Millisecond)
+	}))
+	o := opts(200, 500*time.Millisecond)
+	o.MaxInFlight = 2
+	res, err := Run(context.Background(), Target{URL: srv.URL}, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.CapHits == 0 {
+		t.Errorf("no cap hits with 2 in flight, 50ms answers and 200 req/s")
+	}
+	if res.PeakInFlight > 2 {
+		t.Errorf("peak in flight %d over the cap of 2", res.PeakInFlight)
+	}
+	bound, why := res.DriverBound()
+	if !bound || !strings.Contains(why, "cap") {
+		t.Errorf("DriverBound() = %v, %q; want true, a reason mentioning the cap", bound, why)
+	}
+	// The waits are in the latency: 100 requests through 2 slots of 50ms
+	// take 2.5s, so the last ones are about 2s late.
+	if maxLat := dur(res.Latency.Max()); maxLat < time.Second {
+		t.Errorf("max latency %v: the wait for the cap should be in it", maxLat)
+	}
+	t.Logf("cap hits %d, sent %d, max latency %v, send lag p99 %v; %s",
+		res.CapHits, res.Sent, dur(res.Latency.Max()), dur(res.SendLag.ValueAtQuantile(99)), why)
+}
+
+func TestBodyHeaderMethod(t *testing.T) {
+	checkGoroutines(t)
+	want := []byte(`{"items":[1,2,3]}`)
+	var bad atomic.Int64
+	var lastBad atomic.Value
+	srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got, err := io.ReadAll(r.Body)
+		switch {
+		case err != nil, !bytes.Equal(got, want), r.Method != http.MethodPost,
+			r.ContentLength != int64(len(want)), r.Header.Get("X-Scenario") != "checkout",
+			r.Host != "shop.test", r.Header.Get("Accept-Encoding") != "":
+			bad.Add(1)
+			lastBad.Store(r.Method + " " + r.Host + " " + string(got) + " " + r.Header.Get("Accept-Encoding"))
+			w.WriteHeader(http.StatusBadRequest)
+		}
+	}))
+	h := http.Header{"X-Scenario": {"checkout"}, "Host": {"shop.test"}}
+	body := bytes.Clone(want)
+	res, err := Run(context.Background(), Target{Method: http.MethodPost, URL: srv.URL + "/checkout", Body: body, Header: h}, opts(100, 500*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Completed != 50 || res.Errors != 0 || bad.Load() != 0 {
+		t.Errorf("completed %d, errors %d, bad requests %d (last %v); want 50, 0, 0", res.Completed, res.Errors, bad.Load(), lastBad.Load())
+	}
+}
+
+func TestKeepAlive(t *testing.T) {
+	checkGoroutines(t)
+	var conns atomic.Int64
+	srv := httptest.NewUnstartedServer(ok)
+	srv.Config.ConnState = func(c net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	res, err := Run(context.Background(), Target{URL: srv.URL}, opts(200, time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// New connections may outnumber the peak in flight by a few (the
+	// transport dials while a busy connection is about to come back), but
+	// not by a factor.
+	if n := conns.Load(); n*4 > int64(res.Completed) {
+		t.Errorf("%d connections for %d requests, peak %d in flight: connections are not reused", n, res.Completed, res.PeakInFlight)
+	}
+}
+
+func TestRedirectNotFollowed(t *testing.T) {
+	checkGoroutines(t)
+	var hits atomic.Int64
+	srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		http.Redirect(w, r, "http://10.1.2.3/elsewhere", http.StatusFound)
+	}))
+	res, err := Run(context.Background(), Target{URL: srv.URL}, opts(50, 200*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Codes[302] != 10 || res.Errors != 10 || hits.Load() != 10 {
+		t.Errorf("codes %v, errors %d, hits %d: want 10 unfollowed 302s, counted as errors", res.Codes, res.Errors, hits.Load())
+	}
+	if res.FirstError != "HTTP 302 Found" {
+		t.Errorf("first error %q", res.FirstError)
+	}
+}
+
+func TestCancel(t *testing.T) {
+	checkGoroutines(t)
+	srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(200 * time.Millisecond)
+	}))
+	o := opts(100, 10*time.Second)
+	o.Timeout = time.Second
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var cancelled time.Time
+	time.AfterFunc(300*time.Millisecond, func() { cancelled = time.Now(); cancel() })
+	res, err := Run(ctx, Target{URL: srv.URL}, o)
+	returned := time.Now()
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("error %v, want context.Canceled", err)
+	}
+	if took := returned.Sub(cancelled); took > o.Timeout+time.Second {
+		t.Errorf("Run returned %v after the cancel, want at most timeout + 1s", took)
+	}
+	if res == nil {
+		t.Fatal("no partial result")
+	}
+	if res.Completed == 0 || res.Completed != res.Sent || res.Sent >= res.Scheduled || res.Scheduled != 1000 {
+		t.Errorf("scheduled %d, sent %d, completed %d: want a partial run whose sent requests all completed",
+			res.Scheduled, res.Sent, res.Completed)
+	}
+	if res.Span < 200*time.Millisecond || res.Span > 5*time.Second {
+		t.Errorf("span %v, want about 300ms", res.Span)
+	}
+	if a := res.Achieved(); a < 50 || a > 200 {
+		t.Errorf("achieved %.1f req/s over the covered span, want about 100", a)
+	}
+	t.Logf("%v; sent %d, completed %d, span %v", err, res.Sent, res.Completed, res.Span)
+}
+
+func TestCancelledBeforeStart(t *testing.T) {
+	checkGoroutines(t)
+	var hits atomic.Int64
+	srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	res, err := Run(ctx, Target{URL: srv.URL}, opts(100, time.Second))
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("error %v, want context.Canceled", err)
+	}
+	if res == nil || res.Sent != 0 || res.Scheduled != 100 || len(res.Values()) != 7 {
+		t.Errorf("result %+v, want an empty one", res)
+	}
+	if hits.Load() != 0 {
+		t.Errorf("%d requests reached the server", hits.Load())
+	}
+}
+
+func TestInvalid(t *testing.T) {
+	checkGoroutines(t)
+	var hits atomic.Int64
+	srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
+	good := opts(100, 100*time.Millisecond)
+	for _, c := range []struct {
+		name string
+		t    Target
+		o    func(*Options)
+		want string
+	}{
+		{"rate 0", Target{URL: srv.URL}, func(o *Options) { o.Rate = 0 }, "rate"},
+		{"rate negative", Target{URL: srv.URL}, func(o *Options) { o.Rate = -5 }, "rate"},
+		{"rate NaN", Target{URL: srv.URL}, func(o *Options) { o.Rate = math.NaN() }, "rate"},
+		{"rate Inf", Target{URL: srv.URL}, func(o *Options) { o.Rate = math.Inf(1) }, "rate"},
+		{"duration 0", Target{URL: srv.URL}, func(o *Options) { o.Duration = 0 }, "duration"},
+		{"duration a year", Target{URL: srv.URL}, func(o *Options) { o.Rate = 0.001; o.Duration = 365 * 24 * time.Hour }, "duration"},
+		{"timeout 0", Target{URL: srv.URL}, func(o *Options) { o.Timeout = 0 }, "timeout"},
+		{"max in flight 0", Target{URL: srv.URL}, func(o *Options) { o.MaxInFlight = 0 }, "max in flight"},
+		{"no request", Target{URL: srv.URL}, func(o *Options) { o.Rate = 1; o.Duration = time.Millisecond }, "schedules no request"},
+		{"too many", Target{URL: srv.URL}, func(o *Options) { o.Rate = 1e9; o.Duration = time.Hour }, "more than"},
+		{"empty URL", Target{}, nil, "empty URL"},
+		{"bad URL", Target{URL: "http://[::1"}, nil, "checking target"},
+		{"relative URL", Target{URL: "/checkout"}, nil, "scheme"},
+		{"https", Target{URL: "https://127.0.0.1/"}, nil, "scheme"},
+		{"no host", Target{URL: "http:///x"}, nil, "no host"},
+		{"bad method", Target{Method: "GE T", URL: srv.URL}, nil, "method"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			o := good
+			if c.o != nil {
+				c.o(&o)
+			}
+			res, err := Run(context.Background(), c.t, o)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("error %v, want one mentioning %q", err, c.want)
+			}
+			if res != nil {
+				t.Errorf("result %+v for an invalid run", res)
+			}
+		})
+	}
+	if hits.Load() != 0 {
+		t.Errorf("%d requests reached the server", hits.Load())
+	}
+}

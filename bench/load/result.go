@@ -1,0 +1,122 @@
+package load
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"golang.org/x/perf/benchfmt"
+)
+
+// The units of Result.Values, in the order Values returns them. Latencies
+// are in seconds, measured from each request's scheduled start.
+const (
+	UnitMean      = "sec/op"    // mean latency
+	UnitP50       = "p50-sec"   // median latency
+	UnitP90       = "p90-sec"   // 90th percentile latency
+	UnitP99       = "p99-sec"   // 99th percentile latency
+	UnitMax       = "max-sec"   // largest latency
+	UnitAchieved  = "req/s"     // completed requests per second of schedule
+	UnitErrorRate = "errors/op" // failed requests per completed request
+)
+
+// Thresholds of DriverBound.
+const (
+	// DriverBoundSendLagP99 is the send-lag p99 above which a round
+	// measured the driver's lateness rather than the service.
+	DriverBoundSendLagP99 = 2 * time.Millisecond
+	// DriverBoundAchieved is the fraction of the target rate below which
+	// the driver did not deliver the load it was asked for.
+	DriverBoundAchieved = 0.95
+)
+
+// Achieved returns the completed requests per second of schedule
+// (Completed / Span). With every request sent it is close to Rate even when
+// the service is slow, since slow requests still complete (or time out,
+// which completes them as errors): a shortfall means requests were never
+// sent or never finished.
+func (r *Result) Achieved() float64 {
+	if r.Span <= 0 {
+		return 0
+	}
+	return float64(r.Completed) / r.Span.Seconds()
+}
+
+// ErrorRate returns the fraction of completed requests that failed, 0 when
+// none completed.
+func (r *Result) ErrorRate() float64 {
+	if r.Completed == 0 {
+		return 0
+	}
+	return float64(r.Errors) / float64(r.Completed)
+}
+
+// DriverBound reports whether the driver, not the service, limited the
+// round, with the reasons joined by "; ": the send lag's p99 was over
+// DriverBoundSendLagP99, the achieved rate was under DriverBoundAchieved of
+// the target, requests waited for the in-flight cap, or due requests were
+// never sent. Such a round measured the driver and must not decide a
+// verdict.
+func (r *Result) DriverBound() (bool, string) {
+	var reasons []string
+	if r.SendLag != nil && r.SendLag.TotalCount() > 0 {
+		if p99 := time.Duration(r.SendLag.ValueAtQuantile(99)); p99 > DriverBoundSendLagP99 {
+			reasons = append(reasons, fmt.Sprintf("send lag p99 %v over %v", p99.Round(time.Microsecond), DriverBoundSendLagP99))
+		}
+	}
+	if a := r.Achieved(); a < DriverBoundAchieved*r.Rate {
+		reasons = append(reasons, fmt.Sprintf("achieved %.1f req/s, under %.0f%% of the target %g req/s",
+			a, DriverBoundAchieved*100, r.Rate))
+	}
+	if r.CapHits > 0 {
+		reasons = append(reasons, fmt.Sprintf("%d requests waited for the in-flight cap of %d", r.CapHits, r.MaxInFlight))
+	}
+	if r.Unsent > 0 {
+		reasons = append(reasons, fmt.Sprintf("%d due requests were never sent", r.Unsent))
+	}
+	return len(reasons) > 0, strings.Join(reasons, "; ")
+}
+
+// Values returns the run's figures as benchmark values, in the units above:
+// mean, p50, p90, p99 and max latency in seconds, the achieved rate in
+// req/s, and errors per completed request. Write them with the lines of
+// UnitMetadata so that benchmath knows which way is better.
+func (r *Result) Values() []benchfmt.Value {
+	var mean, p50, p90, p99, maxLat float64
+	if h := r.Latency; h != nil && h.TotalCount() > 0 {
+		mean = h.Mean() / 1e9
+		p50 = float64(h.ValueAtQuantile(50)) / 1e9
+		p90 = float64(h.ValueAtQuantile(90)) / 1e9
+		p99 = float64(h.ValueAtQuantile(99)) / 1e9
+		maxLat = float64(h.Max()) / 1e9
+	}
+	return []benchfmt.Value{
+		{Value: mean, Unit: UnitMean},
+		{Value: p50, Unit: UnitP50},
+		{Value: p90, Unit: UnitP90},
+		{Value: p99, Unit: UnitP99},
+		{Value: maxLat, Unit: UnitMax},
+		{Value: r.Achieved(), Unit: UnitAchieved},
+		{Value: r.ErrorRate(), Unit: UnitErrorRate},
+	}
+}
+
+// UnitMetadata returns the benchfmt unit metadata lines of the units of
+// Values, one per line, each ending in a newline: which way is better, and
+// that nothing is assumed about the distribution (latency percentiles and
+// rates are not normal; benchmath then uses its non-parametric tests).
+func UnitMetadata() string {
+	var b strings.Builder
+	for _, u := range []struct{ unit, better string }{
+		{UnitMean, "lower"},
+		{UnitP50, "lower"},
+		{UnitP90, "lower"},
+		{UnitP99, "lower"},
+		{UnitMax, "lower"},
+		{UnitAchieved, "higher"},
+		{UnitErrorRate, "lower"},
+	} {
+		fmt.Fprintf(&b, "Unit %s better=%s assume=nothing\n", u.unit, u.better)
+	}
+	return b.String()
+}

@@ -1,0 +1,88 @@
+package profiler
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/google/pprof/profile"
+)
+
+// Kind is a profile a pprof endpoint serves.
+type Kind string
+
+// The kinds perfgate captures.
+const (
+	CPU       Kind = "profile" // CPU time, over a window of seconds
+	Heap      Kind = "heap"
+	Allocs    Kind = "allocs"
+	Goroutine Kind = "goroutine"
+)
+
+// maxProfile bounds a profile's size: a larger answer is not a profile
+// perfgate should keep.
+const maxProfile = 256 << 20
+
+// Capture fetches a profile of kind from the pprof endpoints at base (such
+// as http://127.0.0.1:6060/debug/pprof); a CPU profile covers the next
+// window. It returns the profile and its bytes as served (gzipped
+// protobuf), which `go tool pprof` opens. A missing endpoint, a slow one
+// (ctx's deadline, or the window plus 15 s) and an answer that is not a
+// valid profile are errors that say which.
+func Capture(ctx context.Context, client *http.Client, base string, kind Kind, window time.Duration) (*profile.Profile, []byte, error) {
+	url := strings.TrimSuffix(base, "/") + "/" + string(kind)
+	if kind == CPU {
+		secs := int((window + time.Second - 1) / time.Second)
+		if secs < 1 {
+			secs = 1
+		}
+		url += fmt.Sprintf("?seconds=%d", secs)
+	}
+	ctx, cancel := context.WithTimeout(ctx, window+15*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, nil, fmt.Errorf("capturing %s: %w", url, err)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		if ctx.Err() == context.DeadlineExceeded {
+			return nil, nil, fmt.Errorf("capturing %s: no answer in %v", url, window+15*time.Second)
+		}
+		return nil, nil, fmt.Errorf("capturing %s: %w", url, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxProfile+1))
+	if err != nil {
+		return nil, nil, fmt.Errorf("capturing %s: reading: %w", url, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, nil, fmt.Errorf("capturing %s: %s: %s", url, resp.Status, firstLine(data))
+	}
+	if len(data) > maxProfile {
+		return nil, nil, fmt.Errorf("capturing %s: larger than %d MiB", url, maxProfile>>20)
+	}
+	p, err := profile.Parse(bytes.NewReader(data))
+	if err != nil {
+		return nil, nil, fmt.Errorf("capturing %s: not a pprof profile: %w", url, err)
+	}
+	if err := p.CheckValid(); err != nil {
+		return nil, nil, fmt.Errorf("capturing %s: invalid profile: %w", url, err)
+	}
+	return p, data, nil
+}
+
+func firstLine(b []byte) string {
+	s := strings.TrimSpace(string(b))
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	if len(s) > 200 {
+		s = s[:200]
+	}
+	return s
+}
