@@ -178,7 +178,7 @@ func (g *globals) gate(ctx context.Context, cfg *config.Config, sf sideFlags) (e
 	})
 	p.finish()
 	if err != nil {
-		if info != nil && len(info.Measured) > 0 {
+		if info != nil && len(info.Measured)+len(info.Load) > 0 {
 			return fmt.Errorf("%w (finished rounds kept in %s)", err, out)
 		}
 		return err
