@@ -95,18 +95,11 @@ func build(ctx context.Context, s *side, pkgs []Package, binDir, logFile string)
 			args = append(args, "-tags", strings.Join(s.Tags, ","))
 		}
 		args = append(args, "--", p.ImportPath)
-		cmd := proc.Command(ctx, "go", args...)
-		cmd.Dir = filepath.Join(s.Tree, p.Dir)
-		cmd.Env = s.environ()
-		var out bytes.Buffer
-		cmd.Stdout = io.MultiWriter(log, &out)
-		cmd.Stderr = cmd.Stdout
-		fmt.Fprintf(log, "$ go %s\n", strings.Join(args, " "))
-		if err := proc.Run(cmd); err != nil {
+		if err := proc.Go(ctx, filepath.Join(s.Tree, p.Dir), s.environ(), log, args...); err != nil {
 			if ctx.Err() != nil {
-				return ctx.Err()
+				return err
 			}
-			return fmt.Errorf("building %s test binary of %s: %s (full log: %s)", s.Name, p.ImportPath, compileError(out.String(), err), logFile)
+			return fmt.Errorf("building %s test binary of %s: %v (full log: %s)", s.Name, p.ImportPath, err, logFile)
 		}
 	}
 	return nil
@@ -195,31 +188,6 @@ func isDigits(s string) bool {
 		}
 	}
 	return true
-}
-
-var compilerLine = regexp.MustCompile(`^\S+\.go:\d+(:\d+)?: `)
-
-// compileError picks the line of go's output that says what went wrong: the
-// first compiler error, else the first line that is not a "# package"
-// header.
-func compileError(out string, err error) string {
-	var first string
-	for _, l := range strings.Split(out, "\n") {
-		l = strings.TrimSpace(l)
-		if l == "" || strings.HasPrefix(l, "#") {
-			continue
-		}
-		if compilerLine.MatchString(l) {
-			return l
-		}
-		if first == "" {
-			first = l
-		}
-	}
-	if first != "" {
-		return first
-	}
-	return err.Error()
 }
 
 // firstLine returns the first non-empty line of out, or err's text.

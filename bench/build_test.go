@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"errors"
 	"regexp"
 	"slices"
 	"testing"
@@ -121,19 +120,6 @@ func TestFailure(t *testing.T) {
 				t.Errorf("failure() = %q, want %q", got, tt.want)
 			}
 		})
-	}
-}
-
-func TestCompileError(t *testing.T) {
-	out := "# example.com/tw [example.com/tw.test]\n./sum.go:4:2: undefined: nope\n./sum.go:5:2: declared and not used: x\n"
-	if got, want := compileError(out, errors.New("exit status 1")), "./sum.go:4:2: undefined: nope"; got != want {
-		t.Errorf("compileError = %q, want %q", got, want)
-	}
-	if got, want := compileError("go: cannot find main module\n", errors.New("exit status 1")), "go: cannot find main module"; got != want {
-		t.Errorf("compileError = %q, want %q", got, want)
-	}
-	if got, want := compileError("", errors.New("exit status 2")), "exit status 2"; got != want {
-		t.Errorf("compileError = %q, want %q", got, want)
 	}
 }
 

@@ -80,6 +80,8 @@ type LoadRound struct {
 	// DriverBound, when set, says why the driver rather than the service
 	// limited the round; such a round does not count in the verdict.
 	DriverBound string `json:"driver_bound,omitempty"`
+	// PerSecond is the round second by second, for charts.
+	PerSecond []load.Second `json:"per_second"`
 }
 
 // load runs the scenarios: builds and starts each side's services, warms
@@ -265,7 +267,7 @@ func (r *runner) loadRound(ctx context.Context, s *side, sc Scenario, round int)
 	}
 	lr.Requests, lr.Errors, lr.Achieved = res.Completed, res.Errors, res.Achieved()
 	lr.SendLagP99 = float64(res.SendLag.ValueAtQuantile(99)) / 1e9
-	lr.PeakInFlight, lr.CapHits = res.PeakInFlight, res.CapHits
+	lr.PeakInFlight, lr.CapHits, lr.PerSecond = res.PeakInFlight, res.CapHits, res.Seconds
 	if bound, why := res.DriverBound(); bound {
 		lr.DriverBound = why
 	}

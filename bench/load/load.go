@@ -125,12 +125,12 @@ type Result struct {
 // Second is what happened to the requests scheduled in one second of a run.
 type Second struct {
 	// Requests is the number of completed requests scheduled in the second.
-	Requests int
+	Requests int `json:"requests"`
 	// Errors is how many of them failed.
-	Errors int
+	Errors int `json:"errors"`
 	// MaxLatency is the largest latency among them, measured from the
 	// scheduled start.
-	MaxLatency time.Duration
+	MaxLatency time.Duration `json:"max_latency_ns"`
 }
 
 // Run sends t at opts.Rate for opts.Duration (the open model described in

@@ -6,9 +6,7 @@
 package service
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -74,23 +72,16 @@ func Build(ctx context.Context, s Spec, dir string, tags []string, env []string,
 		args = append(args, "-tags", strings.Join(tags, ","))
 	}
 	args = append(args, "--", s.Build)
-	cmd := proc.Command(ctx, "go", args...)
-	cmd.Dir = dir
-	cmd.Env = env
 	log, err := os.OpenFile(logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return err
 	}
 	defer log.Close()
-	var out bytes.Buffer
-	cmd.Stdout = io.MultiWriter(log, &out)
-	cmd.Stderr = cmd.Stdout
-	fmt.Fprintf(log, "$ go %s\n", strings.Join(args, " "))
-	if err := proc.Run(cmd); err != nil {
+	if err := proc.Go(ctx, dir, env, log, args...); err != nil {
 		if ctx.Err() != nil {
-			return ctx.Err()
+			return err
 		}
-		return fmt.Errorf("building service %s (%s): %s (full log: %s)", s.Name, s.Build, firstLine(out.String(), err), logFile)
+		return fmt.Errorf("building service %s (%s): %v (full log: %s)", s.Name, s.Build, err, logFile)
 	}
 	return nil
 }
@@ -318,18 +309,6 @@ func sortedEnv(m map[string]string) []string {
 		env[i] = k + "=" + m[k]
 	}
 	return env
-}
-
-func firstLine(out string, err error) string {
-	for _, l := range strings.Split(out, "\n") {
-		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
-			return l
-		}
-	}
-	if err == nil {
-		err = errors.New("failed")
-	}
-	return err.Error()
 }
 
 // BinaryName returns the file name of a service's binary in a bin

@@ -2,7 +2,7 @@
 // that none outlives its context: each runs in a process group of its own,
 // and cancelling the context ends the whole group (SIGTERM, then SIGKILL
 // after a grace period), grandchildren such as the compilers `go` starts
-// included.
+// included. Go runs the go command and says in one line why it failed.
 package proc
 
 import (
