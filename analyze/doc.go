@@ -16,4 +16,8 @@
 //     size, in the unit's worse direction, is beyond the unit's threshold.
 //     Too few samples to ever reach significance is said, not called "no
 //     change"; a result on one side only is reported, not an error.
+//
+// For a regressed result, Diff (hot.go) names the functions behind it from
+// the profiles of both sides: flat cost per unit of work (per iteration, per
+// request), attributed as go tool pprof attributes it, ranked by growth.
 package analyze

@@ -84,6 +84,13 @@ type Result struct {
 	Regression bool     `json:"regression"`
 	Status     Status   `json:"status"`
 	Warnings   []string `json:"warnings,omitempty"`
+	// Hot are the functions that explain the result, from its profiles
+	// (Diff), largest growth first.
+	Hot []Hot `json:"hot,omitempty"`
+	// Profiles are the files behind Hot, relative to the run directory:
+	// the base profile scaled to the head's work, the head's, their diff
+	// (go tool pprof opens each) and the diff's folded stacks.
+	Profiles []string `json:"profiles,omitempty"`
 }
 
 // Summary describes one side's sample of a result.

@@ -129,11 +129,22 @@ func (r *runner) load(ctx context.Context) error {
 			}
 			r.done++
 		}
+		// A round the driver could not keep up with does not count; it
+		// runs again, as long as the scenario's budget of extra rounds
+		// (as many as its rounds) lasts.
+		extra := sc.Rounds
 		for round := 1; round <= sc.Rounds; round++ {
 			for _, s := range r.order(round) {
 				r.progress(Progress{Phase: "round", Side: s.Name, Scenario: sc.Name, Round: round, Rounds: sc.Rounds})
-				if err := r.loadRound(ctx, s, sc, round); err != nil {
-					return err
+				for attempt := 0; ; attempt++ {
+					counted, err := r.loadRound(ctx, s, sc, round, attempt, extra > 0)
+					if err != nil {
+						return err
+					}
+					if counted || extra == 0 {
+						break
+					}
+					extra--
 				}
 				r.done++
 			}
@@ -235,27 +246,36 @@ func checkErrors(res *load.Result, sc Scenario, s *side, what string) error {
 // loadRound runs one measured round of sc on s and records it: the
 // scenario's figures on the target service's line, each service's CPU time
 // per request and peak memory on its own line.
-func (r *runner) loadRound(ctx context.Context, s *side, sc Scenario, round int) error {
+//
+// It reports whether the round counts: a round the driver could not keep
+// up with is kept on disk and in run.json, but not in the side's results.
+// attempt numbers the tries of this round; again says whether a round
+// left out will run again.
+func (r *runner) loadRound(ctx context.Context, s *side, sc Scenario, round, attempt int, again bool) (counted bool, err error) {
+	file := fmt.Sprintf("%s-%s-%02d.txt", s.Name, sc.Name, round)
+	if attempt > 0 {
+		file = fmt.Sprintf("%s-%s-%02d-again%d.txt", s.Name, sc.Name, round, attempt)
+	}
 	lr := LoadRound{
 		Scenario: sc.Name, Round: round, Side: s.Name, Started: time.Now().UTC(), Load1: loadAverage(),
-		File: filepath.Join("rounds", fmt.Sprintf("%s-%s-%02d.txt", s.Name, sc.Name, round)),
+		File: filepath.Join("rounds", file),
 	}
 	before, err := s.usage(true)
 	if err != nil {
-		return err
+		return false, err
 	}
 	machine0, self0 := machineCPU(), selfCPU()
 	t, opts := s.target(sc)
 	res, err := load.Run(ctx, t, opts)
 	if err != nil {
-		return fmt.Errorf("%s round %d of %s: %w", s.Name, round, sc.Name, err)
+		return false, fmt.Errorf("%s round %d of %s: %w", s.Name, round, sc.Name, err)
 	}
 	after, err := s.usage(false)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if err := s.alive(); err != nil {
-		return fmt.Errorf("%s round %d: %w", sc.Name, round, err)
+		return false, fmt.Errorf("%s round %d: %w", sc.Name, round, err)
 	}
 	lr.Seconds = time.Since(lr.Started).Seconds()
 	var servicesCPU float64
@@ -275,25 +295,28 @@ func (r *runner) loadRound(ctx context.Context, s *side, sc Scenario, round int)
 	var buf bytes.Buffer
 	buf.WriteString("pkg:\n" + loadUnits())
 	if err := writeLoadLines(&buf, sc, s, res, before, after); err != nil {
-		return err
+		return false, err
 	}
 	if err := os.WriteFile(filepath.Join(r.opts.Out, lr.File), buf.Bytes(), 0o644); err != nil {
-		return err
+		return false, err
 	}
 	if err := checkErrors(res, sc, s, fmt.Sprintf("round %d", round)); err != nil {
-		return err
+		return false, err
 	}
 	r.info.Load = append(r.info.Load, lr)
 	if lr.DriverBound != "" {
-		// Such a round measured the driver, not the service: it is kept
-		// on disk but not in the side's results.
-		r.info.Notes = append(r.info.Notes, fmt.Sprintf("%s round %d of %s left out: the load driver could not keep up (%s)", s.Name, round, sc.Name, lr.DriverBound))
-		return r.writeInfo()
+		// Such a round measured the driver, not the service.
+		what := "no extra rounds left to replace it"
+		if again {
+			what = "it runs again"
+		}
+		r.info.Notes = append(r.info.Notes, fmt.Sprintf("%s round %d of %s left out: the load driver could not keep up (%s); %s", s.Name, round, sc.Name, lr.DriverBound, what))
+		return false, r.writeInfo()
 	}
 	if _, err := s.out.Write(bytes.TrimPrefix(buf.Bytes(), []byte("pkg:\n"+loadUnits()))); err != nil {
-		return fmt.Errorf("writing %s: %w", s.Results, err)
+		return false, fmt.Errorf("writing %s: %w", s.Results, err)
 	}
-	return r.writeInfo()
+	return true, r.writeInfo()
 }
 
 // loadUnits are the unit metadata lines of load results.
@@ -354,10 +377,11 @@ func (s *side) usage(reset bool) ([]service.Usage, error) {
 func (r *runner) loadProfile(ctx context.Context, s *side, sc Scenario) error {
 	client := &http.Client{}
 	type capture struct {
-		name string
 		data []byte
 		err  error
 	}
+	// The CPU profiles' windows open as the load starts; the load is as
+	// long as the windows.
 	profiles := make([]Profile, len(s.procs))
 	var wg sync.WaitGroup
 	cpu := make([]capture, len(s.procs))
@@ -380,8 +404,6 @@ func (r *runner) loadProfile(ctx context.Context, s *side, sc Scenario) error {
 			cpu[i] = capture{data: data, err: err}
 		}(i)
 	}
-	// The CPU profiles' windows open as the load starts; the load is as
-	// long as the windows.
 	before, err := s.usage(true)
 	if err != nil {
 		return err
@@ -433,6 +455,7 @@ func (r *runner) loadProfile(ctx context.Context, s *side, sc Scenario) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
+		pr.Work = float64(res.Completed)
 		if pr.CPU != "" || pr.Mem != "" {
 			r.info.Profiles = append(r.info.Profiles, *pr)
 		}

@@ -167,9 +167,12 @@ type Profile struct {
 	// heap profile at the end of the load.
 	Mem       string `json:"mem,omitempty"`
 	Goroutine string `json:"goroutine,omitempty"`
-	// Output is the benchmark output of the profiling run, which gives
-	// the iterations (or requests) the profile covers.
+	// Output is the benchmark output of the profiling run.
 	Output string `json:"output"`
+	// Work is the amount of work the profiles cover: benchmark iterations
+	// or requests. Costs per unit of work compare between sides whose
+	// profiling runs did not do the same amount.
+	Work float64 `json:"work"`
 }
 
 // side is a side while it runs.
@@ -441,16 +444,19 @@ func (r *runner) round(ctx context.Context, s *side, round int) error {
 }
 
 // profile runs, per side, each benchmark once more with CPU and memory
-// profiling on. A benchmark that fails only under profiling loses its
-// profile, with a note; the measured figures stand.
+// profiling on, for the median number of iterations of its measured rounds
+// (-benchtime Nx), so that the profile covers a known amount of work: N
+// iterations, and the one go test runs first to size them. A benchmark that
+// fails only under profiling loses its profile, with a note; the measured
+// figures stand.
 func (r *runner) profile(ctx context.Context) error {
-	names := r.benchmarkNames()
 	for _, s := range r.sides {
 		r.progress(Progress{Phase: "profile", Side: s.Name, Round: r.opts.Rounds, Rounds: r.opts.Rounds})
 		dir := filepath.Join("profiles", s.Name)
 		if err := os.MkdirAll(filepath.Join(r.opts.Out, dir), 0o755); err != nil {
 			return err
 		}
+		names := r.benchmarkNames(s.Name)
 		for pi := range s.Packages {
 			p := &s.Packages[pi]
 			for i, name := range names[p.ImportPath] {
@@ -459,8 +465,9 @@ func (r *runner) profile(ctx context.Context) error {
 					CPU: stem + ".cpu.pprof", Mem: stem + ".mem.pprof", Output: stem + ".txt"}
 				abs := func(rel string) string { return filepath.Join(r.opts.Out, rel) }
 				args := []string{"-test.run=^$", "-test.bench=" + exactRegexp("Benchmark"+name.bare),
-					"-test.benchtime=" + r.opts.Benchtime, "-test.count=1", "-test.benchmem",
-					"-test.cpuprofile=" + abs(pr.CPU), "-test.memprofile=" + abs(pr.Mem)}
+					fmt.Sprintf("-test.benchtime=%dx", name.iters), "-test.count=1", "-test.benchmem",
+					"-test.cpuprofile=" + abs(pr.CPU), "-test.memprofile=" + abs(pr.Mem),
+					fmt.Sprintf("-test.memprofilerate=%d", memProfileRate)}
 				out, _, err := r.exec(ctx, s, p, "Benchmark"+name.full, args)
 				if werr := os.WriteFile(abs(pr.Output), out, 0o644); werr != nil && err == nil {
 					err = werr
@@ -468,10 +475,14 @@ func (r *runner) profile(ctx context.Context) error {
 				if ctx.Err() != nil {
 					return ctx.Err()
 				}
+				if err == nil && countResults(out) == 0 {
+					err = errors.New("the profiling run printed no result")
+				}
 				if err != nil {
 					r.info.Notes = append(r.info.Notes, fmt.Sprintf("no %s profile of Benchmark%s: %v", s.Name, name.full, err))
 					continue
 				}
+				pr.Work = float64(name.iters + 1)
 				r.info.Profiles = append(r.info.Profiles, pr)
 			}
 		}
@@ -480,20 +491,31 @@ func (r *runner) profile(ctx context.Context) error {
 	return nil
 }
 
+// memProfileRate is the -test.memprofilerate of profiling runs: an
+// allocation sampled every 4 KiB on average, against the runtime's 512 KiB,
+// so that an allocation regression of a few objects per iteration shows.
+// It only slows the profiling run.
+const memProfileRate = 4096
+
 // measuredName is a benchmark as the measured rounds named it.
 type measuredName struct {
 	// full is the name as go test printed it, without "Benchmark";
 	// bare is the same without the -GOMAXPROCS suffix.
 	full, bare string
+	// iters is the median iteration count of its measured rounds.
+	iters int
 }
 
 // benchmarkNames returns, per package, the benchmarks the measured rounds
-// produced, in order of appearance.
-func (r *runner) benchmarkNames() map[string][]measuredName {
+// of side produced, in order of appearance.
+func (r *runner) benchmarkNames(side string) map[string][]measuredName {
 	var order []string
 	byPkg := make(map[string][]string)
-	seen := make(map[string]bool)
+	iters := make(map[string][]int)
 	for _, rd := range r.info.Measured {
+		if rd.Side != side {
+			continue
+		}
 		data, err := os.ReadFile(filepath.Join(r.opts.Out, rd.File))
 		if err != nil {
 			continue
@@ -502,13 +524,14 @@ func (r *runner) benchmarkNames() map[string][]measuredName {
 		for rdr.Scan() {
 			if res, ok := rdr.Result().(*benchfmt.Result); ok {
 				pkg := res.GetConfig("pkg")
-				if k := pkg + "\x00" + string(res.Name); !seen[k] {
-					seen[k] = true
+				k := pkg + "\x00" + string(res.Name)
+				if iters[k] == nil {
 					if byPkg[pkg] == nil {
 						order = append(order, pkg)
 					}
 					byPkg[pkg] = append(byPkg[pkg], string(res.Name))
 				}
+				iters[k] = append(iters[k], res.Iters)
 			}
 		}
 	}
@@ -516,7 +539,9 @@ func (r *runner) benchmarkNames() map[string][]measuredName {
 	for _, pkg := range order {
 		suffix := procsSuffix(byPkg[pkg])
 		for _, n := range byPkg[pkg] {
-			names[pkg] = append(names[pkg], measuredName{n, strings.TrimSuffix(n, suffix)})
+			its := iters[pkg+"\x00"+n]
+			slices.Sort(its)
+			names[pkg] = append(names[pkg], measuredName{full: n, bare: strings.TrimSuffix(n, suffix), iters: max(its[len(its)/2], 1)})
 		}
 	}
 	return names

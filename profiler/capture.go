@@ -66,12 +66,9 @@ func Capture(ctx context.Context, client *http.Client, base string, kind Kind, w
 	if len(data) > maxProfile {
 		return nil, nil, fmt.Errorf("capturing %s: larger than %d MiB", url, maxProfile>>20)
 	}
-	p, err := profile.Parse(bytes.NewReader(data))
+	p, err := Parse(bytes.NewReader(data), url)
 	if err != nil {
-		return nil, nil, fmt.Errorf("capturing %s: not a pprof profile: %w", url, err)
-	}
-	if err := p.CheckValid(); err != nil {
-		return nil, nil, fmt.Errorf("capturing %s: invalid profile: %w", url, err)
+		return nil, nil, fmt.Errorf("capturing: %w", err)
 	}
 	return p, data, nil
 }

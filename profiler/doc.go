@@ -1,4 +1,5 @@
-// Package profiler gets profiles of live services: Capture fetches one from
-// a service's net/http/pprof endpoints and checks it is a valid pprof
-// profile (github.com/google/pprof/profile) before anyone stores it.
+// Package profiler gets profiles: Capture fetches one from a live service's
+// net/http/pprof endpoints, Load and Parse read one from a file; each checks
+// that it is a valid pprof profile (github.com/google/pprof/profile) and
+// says plainly what is wrong when it is not.
 package profiler

@@ -225,6 +225,7 @@ func writeSummary(w io.Writer, v *analyze.Verdict) {
 	for _, r := range v.Results {
 		if r.Status == analyze.StatusRegression {
 			fmt.Fprintf(w, "  regressed: %s %s %s (threshold %s, p=%.3f)\n", r.Benchmark, r.Unit, r.FormatDelta(), Percent(r.Threshold), r.P)
+			writeHot(w, r.Hot)
 		}
 	}
 	if v.Verdict == analyze.Inconclusive {
@@ -233,6 +234,40 @@ func writeSummary(w io.Writer, v *analyze.Verdict) {
 	for _, n := range v.Notes {
 		fmt.Fprintf(w, "  note: %s\n", n)
 	}
+}
+
+// writeHot lists the functions behind a regression: growth per unit of
+// work, share of the change, and where they ran.
+func writeHot(w io.Writer, hot []analyze.Hot) {
+	tw := tabwriter.NewWriter(&trimWriter{w: w}, 0, 0, 2, ' ', 0)
+	for _, h := range hot {
+		where := ""
+		if h.Service != "" {
+			where = " in " + h.Service
+		}
+		fmt.Fprintf(tw, "      %s%s\t+%s\t%.0f%%\t(%s → %s)\n", h.Function, where,
+			Cost(h.Head-h.Base, h.Unit), 100*h.Share, Cost(h.Base, h.Unit), Cost(h.Head, h.Unit))
+	}
+	tw.Flush()
+}
+
+// Cost formats a cost per unit of work in a profile's unit ("ns/op",
+// "bytes/op", "count/op"), scaled for people: 1.5µs/op, 12KiB/op.
+func Cost(v float64, unit string) string {
+	num, per, _ := strings.Cut(unit, "/")
+	if v == 0 {
+		return "0"
+	}
+	if per != "" {
+		per = "/" + per
+	}
+	switch num {
+	case "nanoseconds", "ns":
+		return benchunit.Scale(v*1e-9, benchunit.Decimal) + "s" + per
+	case "bytes", "B":
+		return benchunit.Scale(v, benchunit.Binary) + "B" + per
+	}
+	return benchunit.Scale(v, benchunit.Decimal) + " " + unit
 }
 
 // footnotes numbers warnings as benchstat does, each distinct text once.

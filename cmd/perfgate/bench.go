@@ -201,6 +201,7 @@ func (g *globals) gate(ctx context.Context, cfg *config.Config, sf sideFlags) (e
 		v.Head.Ref = "working tree"
 	}
 	v.Notes = append(v.Notes, info.Notes...)
+	attachHot(v, info, out)
 	if err := writeJSON(filepath.Join(out, "verdict.json"), v); err != nil {
 		return err
 	}

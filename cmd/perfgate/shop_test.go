@@ -80,12 +80,11 @@ func TestShopRegression(t *testing.T) {
 		}
 	}
 	info := readInfo(t, out)
-	if len(info.Load) != 8 {
-		t.Errorf("%d load rounds, want 4 per side", len(info.Load))
-	}
-	var order []string
+	var order []string // of the rounds that count (a round the driver could not keep up with runs again)
 	for _, r := range info.Load {
-		order = append(order, r.Side)
+		if r.DriverBound == "" {
+			order = append(order, r.Side)
+		}
 	}
 	if got, want := strings.Join(order, ","), "base,head,head,base,base,head,head,base"; got != want {
 		t.Errorf("round order %s, want %s", got, want)

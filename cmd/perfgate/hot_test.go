@@ -1,0 +1,187 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/perfgate/perfgate/analyze"
+)
+
+// hotRepo makes a throwaway repository whose head commit changes the code
+// under BenchmarkProcess as change says, and returns its directory.
+func hotRepo(t *testing.T, headCode string) string {
+	t.Helper()
+	dir := t.TempDir()
+	gitRun(t, dir, "init", "-q")
+	const baseCode = `package hot
+
+//go:noinline
+func sum(xs []int) int {
+	s := 0
+	for _, x := range xs {
+		s += x
+	}
+	return s
+}
+
+// Process is the code under benchmark.
+func Process(xs []int) int { return sum(xs) }
+`
+	writeFiles(t, dir, map[string]string{
+		"go.mod": "module example.com/hot\n\ngo 1.26\n",
+		"hot.go": baseCode,
+		"hot_test.go": `package hot
+
+import "testing"
+
+var sink int
+
+func BenchmarkProcess(b *testing.B) {
+	xs := make([]int, 1000)
+	for b.Loop() {
+		sink = Process(xs)
+	}
+}
+`,
+	})
+	gitRun(t, dir, "add", "-A")
+	gitRun(t, dir, "commit", "-qm", "base")
+	writeFiles(t, dir, map[string]string{"hot.go": strings.Replace(baseCode, "func Process(xs []int) int { return sum(xs) }", headCode, 1)})
+	gitRun(t, dir, "commit", "-qam", "head")
+	return dir
+}
+
+// TestHotCPU slows Process down with a new named function: perfgate must
+// name that function first among the regressed functions, and write diff
+// profiles that go tool pprof reads.
+func TestHotCPU(t *testing.T) {
+	dir := hotRepo(t, `// Process is the code under benchmark.
+func Process(xs []int) int { return sum(xs) + checksum(xs) }
+
+//go:noinline
+func checksum(xs []int) int {
+	h := 0
+	for range 8 {
+		for _, x := range xs {
+			h = h*31 + x
+		}
+	}
+	return h
+}`)
+	out := filepath.Join(t.TempDir(), "run")
+	verdict := filepath.Join(t.TempDir(), "verdict.json")
+	code, stdout, _ := perfgate(t, context.Background(), "-C", dir, "bench", "--base", "HEAD~1", "--rounds", "5",
+		"--benchtime", "20ms", "--threshold", "sec/op=50%", "--out", out, "--json", verdict)
+	if code != exitRegression {
+		t.Fatalf("exit %d, want %d", code, exitRegression)
+	}
+	v := readVerdict(t, verdict)
+	r := findResult(v, "BenchmarkProcess", "sec/op")
+	if r == nil || !r.Regression || len(r.Hot) == 0 {
+		t.Fatalf("BenchmarkProcess sec/op = %+v, want a regression with hot functions", r)
+	}
+	if got := r.Hot[0].Function; got != "example.com/hot.checksum" {
+		t.Errorf("first hot function %q, want example.com/hot.checksum (all: %+v)", got, r.Hot)
+	}
+	if r.Hot[0].Share < 0.5 || r.Hot[0].Head <= r.Hot[0].Base {
+		t.Errorf("checksum: %+v, want most of the change, grown from base to head", r.Hot[0])
+	}
+	if !strings.Contains(stdout, "example.com/hot.checksum") {
+		t.Error("the text output does not name the hot function")
+	}
+	checkDiffFiles(t, out, r, "example.com/hot.checksum")
+}
+
+// checkDiffFiles checks that the result's diff profiles exist and that
+// `go tool pprof -top -diff_base` on them puts fn first.
+func checkDiffFiles(t *testing.T, out string, r *analyze.Result, fn string) {
+	t.Helper()
+	var base, head string
+	for _, f := range r.Profiles {
+		switch {
+		case strings.HasSuffix(f, ".base.pb.gz"):
+			base = filepath.Join(out, f)
+		case strings.HasSuffix(f, ".head.pb.gz"):
+			head = filepath.Join(out, f)
+		}
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Errorf("diff file %s: %v", f, err)
+		}
+	}
+	if base == "" || head == "" {
+		t.Fatalf("no base and head diff profiles among %q", r.Profiles)
+	}
+	got, err := exec.Command("go", "tool", "pprof", "-top", "-nodecount=3", "-diff_base", base, head).CombinedOutput()
+	if err != nil {
+		t.Fatalf("go tool pprof -diff_base: %v\n%s", err, got)
+	}
+	lines := strings.Split(string(got), "\n")
+	for i, l := range lines {
+		if strings.Contains(l, "flat%") && i+1 < len(lines) {
+			if !strings.HasSuffix(strings.TrimSpace(lines[i+1]), fn) {
+				t.Errorf("go tool pprof -diff_base puts first %q, want %s\n%s", lines[i+1], fn, got)
+			}
+			return
+		}
+	}
+	t.Errorf("no table in go tool pprof's output:\n%s", got)
+}
+
+// TestHotAllocations makes Process allocate an index it did not: the
+// allocation regression must point at the function that allocates.
+func TestHotAllocations(t *testing.T) {
+	dir := hotRepo(t, `// Process is the code under benchmark.
+func Process(xs []int) int { return sum(xs) + len(buildIndex(xs)) }
+
+type entry struct{ pos, val int }
+
+//go:noinline
+func buildIndex(xs []int) map[int]*entry {
+	m := make(map[int]*entry, 16)
+	for i, x := range xs[:16] {
+		m[i] = &entry{i, x}
+	}
+	return m
+}`)
+	verdict := filepath.Join(t.TempDir(), "verdict.json")
+	code, _, _ := perfgate(t, context.Background(), "-C", dir, "bench", "--base", "HEAD~1", "--rounds", "4",
+		"--benchtime", "20ms", "--threshold", "sec/op=1000%", "--out", filepath.Join(t.TempDir(), "run"), "--json", verdict)
+	if code != exitRegression {
+		t.Fatalf("exit %d, want %d", code, exitRegression)
+	}
+	v := readVerdict(t, verdict)
+	for _, unit := range []string{"allocs/op", "B/op"} {
+		r := findResult(v, "BenchmarkProcess", unit)
+		if r == nil || !r.Regression || len(r.Hot) == 0 {
+			t.Fatalf("BenchmarkProcess %s = %+v, want a regression with hot functions", unit, r)
+		}
+		if got := r.Hot[0].Function; got != "example.com/hot.buildIndex" {
+			t.Errorf("%s: first hot function %q, want example.com/hot.buildIndex (all: %+v)", unit, got, r.Hot)
+		}
+	}
+}
+
+// TestHotShop injects the shop's slow function into the head's cart: the
+// latency regression must name computeLoyaltyDiscount, in cart.
+func TestHotShop(t *testing.T) {
+	same := `SHOP_FANOUT: concurrent, SHOP_CACHE: "on"`
+	cfg := shopConfig(t, same, same+`, SHOP_SLOW: 3ms`, "")
+	out := filepath.Join(t.TempDir(), "run")
+	verdict := filepath.Join(t.TempDir(), "verdict.json")
+	code, _, _ := perfgate(t, context.Background(), "-C", "../..", "run", "--config", cfg, "--out", out, "--json", verdict)
+	if code != exitRegression {
+		t.Fatalf("exit %d, want %d", code, exitRegression)
+	}
+	v := readVerdict(t, verdict)
+	r := findResult(v, "BenchmarkLoad/scenario=checkout/service=cart", "sec/op")
+	if r == nil || !r.Regression || len(r.Hot) == 0 {
+		t.Fatalf("cart checkout sec/op = %+v, want a regression with hot functions", r)
+	}
+	if h := r.Hot[0]; !strings.HasSuffix(h.Function, ".computeLoyaltyDiscount") || h.Service != "cart" {
+		t.Errorf("first hot function %q in %q, want computeLoyaltyDiscount in cart (all: %+v)", h.Function, h.Service, r.Hot)
+	}
+}
