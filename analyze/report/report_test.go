@@ -45,6 +45,19 @@ func verdict(t *testing.T) *analyze.Verdict {
 	}
 	v.Base = analyze.Side{Ref: "main", Commit: strings.Repeat("1", 40)}
 	v.Head = analyze.Side{Ref: "HEAD", Commit: strings.Repeat("2", 40), Dirty: true}
+	// The hot functions of the first regression, as attachHot would give
+	// them from its profiles.
+	for i := range v.Results {
+		if r := &v.Results[i]; r.Regression {
+			r.Hot = []analyze.Hot{
+				{Function: "example.com/server.(*Router).match", Service: "api", Base: 120, Head: 205, BaseCum: 300, HeadCum: 390,
+					Share: 0.85, Unit: "ns/op", Path: []string{"net/http.(*conn).serve", "example.com/server.(*Router).match"}},
+				{Function: "encoding/json.Marshal", Base: 0, Head: 15, BaseCum: 0, HeadCum: 40, Share: 0.15, Unit: "ns/op"},
+			}
+			r.Profiles = []string{"diffs/x.base.pb.gz", "diffs/x.head.pb.gz", "diffs/x.diff.pb.gz", "diffs/x.folded"}
+			break
+		}
+	}
 	return v
 }
 

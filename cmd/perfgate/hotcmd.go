@@ -56,13 +56,13 @@ program shows unchanged functions as cheaper per second.`,
 				return err
 			}
 			warnSymbols(g, basePath, base)
-			if !cmd.Flags().Changed("work") || !cmd.Flags().Changed("base-work") {
-				fmt.Fprintln(g.stderr, "perfgate: note: without --work and --base-work, the profiles compare as they are, not per unit of work")
-			}
 			baseSide := analyze.ProfileSide{Profiles: []*profile.Profile{base}, Work: baseWork}
 			hot, err := analyze.Diff([]analyze.ProfileSide{baseSide}, []analyze.ProfileSide{headSide}, opts)
 			if err != nil {
 				return err
+			}
+			if !cmd.Flags().Changed("work") || !cmd.Flags().Changed("base-work") {
+				fmt.Fprintln(g.stderr, "perfgate: note: without --work and --base-work, the profiles compare as they are, not per unit of work")
 			}
 			if diffOut != "" || foldedOut != "" {
 				diff, err := analyze.DiffProfile(baseSide, headSide, sampleType)
