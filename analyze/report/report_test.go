@@ -2,13 +2,18 @@ package report
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -22,19 +27,24 @@ var update = flag.Bool("update", false, "rewrite golden files")
 // regression in each of sec/op, req/s and allocs/op, improvements,
 // changes within the threshold, unchanged results, a unit of unknown
 // direction, too few samples, a benchmark on each side only, benchmath
-// warnings and two packages. The sides are named as perfgate bench
-// names them.
-func verdict(t *testing.T) *analyze.Verdict {
+// warnings and two packages, followed on each side by the load fixture of
+// testdata/load-*.txt (a load scenario of three services, see
+// testdata/README.md). The sides are named as perfgate bench names them,
+// and two regressions have hot functions.
+func verdict(t testing.TB) *analyze.Verdict {
 	t.Helper()
 	var sides [2]*analyze.Results
-	for i, name := range []string{"server-base.txt", "server-head.txt"} {
-		path := filepath.Join("..", "testdata", name)
-		f, err := os.Open(path)
+	for i, side := range []string{"base", "head"} {
+		server, err := os.ReadFile(filepath.Join("..", "testdata", "server-"+side+".txt"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		sides[i], err = analyze.ReadResults(f, name, strings.TrimSuffix(strings.TrimPrefix(name, "server-"), ".txt"))
-		f.Close()
+		load, err := os.ReadFile(filepath.Join("testdata", "load-"+side+".txt"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := io.MultiReader(bytes.NewReader(server), bytes.NewReader(load))
+		sides[i], err = analyze.ReadResults(in, side+".txt", side)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -45,20 +55,56 @@ func verdict(t *testing.T) *analyze.Verdict {
 	}
 	v.Base = analyze.Side{Ref: "main", Commit: strings.Repeat("1", 40)}
 	v.Head = analyze.Side{Ref: "HEAD", Commit: strings.Repeat("2", 40), Dirty: true}
-	// The hot functions of the first regression, as attachHot would give
-	// them from its profiles.
+	// The hot functions of two regressions, as attachHot would give them
+	// from their profiles: a benchmark's, and a load scenario's over the
+	// CPU profiles of its services.
 	for i := range v.Results {
-		if r := &v.Results[i]; r.Regression {
+		r := &v.Results[i]
+		switch r.Benchmark + " " + r.Unit {
+		case "BenchmarkHandle/path=root-8 sec/op":
 			r.Hot = []analyze.Hot{
 				{Function: "example.com/server.(*Router).match", Service: "api", Base: 120, Head: 205, BaseCum: 300, HeadCum: 390,
-					Share: 0.85, Unit: "ns/op", Path: []string{"net/http.(*conn).serve", "example.com/server.(*Router).match"}},
+					Share: 0.85, Unit: "ns/op", Path: []string{"net/http.(*conn).serve", "net/http.serverHandler.ServeHTTP",
+						"net/http.HandlerFunc.ServeHTTP", "example.com/server.(*Router).ServeHTTP",
+						"example.com/server.(*Router).lookup", "example.com/server.(*Router).match"}},
 				{Function: "encoding/json.Marshal", Base: 0, Head: 15, BaseCum: 0, HeadCum: 40, Share: 0.15, Unit: "ns/op"},
 			}
 			r.Profiles = []string{"diffs/x.base.pb.gz", "diffs/x.head.pb.gz", "diffs/x.diff.pb.gz", "diffs/x.folded"}
-			break
+		case "BenchmarkLoad/scenario=checkout/service=cart p99-sec":
+			r.Hot = []analyze.Hot{
+				{Function: "example.com/shop/cart.computePrice", Service: "cart", Base: 2100, Head: 8700, BaseCum: 2100, HeadCum: 10100,
+					Share: 0.62, Unit: "ns/op", Path: []string{"net/http.(*conn).serve", "net/http.serverHandler.ServeHTTP",
+						"net/http.(*ServeMux).ServeHTTP", "net/http.HandlerFunc.ServeHTTP",
+						"example.com/shop/cart.(*Server).checkout", "example.com/shop/cart.(*Server).price",
+						"example.com/shop/cart.computePrice"}},
+				{Function: "example.com/shop/pricing.Quote", Service: "pricing", Base: 9000, Head: 11500, BaseCum: 15000, HeadCum: 17800,
+					Share: 0.24, Unit: "ns/op", Path: []string{"net/http.(*conn).serve", "example.com/shop/pricing.Quote"}},
+				{Function: "runtime.scanobject", Service: "cart", Base: 3000, Head: 4500, BaseCum: 3000, HeadCum: 4500,
+					Share: 0.14, Unit: "ns/op"},
+			}
+			r.Profiles = []string{"diffs/checkout.base.pb.gz", "diffs/checkout.head.pb.gz", "diffs/checkout.diff.pb.gz", "diffs/checkout.folded"}
 		}
 	}
 	return v
+}
+
+// flames are the HTML report's diff flame graphs of the shared input:
+// hand-made folded stacks of the two regressions with hot functions (see
+// testdata/README.md).
+func flames(t testing.TB) map[string][]byte {
+	t.Helper()
+	m := make(map[string][]byte)
+	for key, file := range map[string]string{
+		"BenchmarkHandle/path=root-8 sec/op":                   "root.folded",
+		"BenchmarkLoad/scenario=checkout/service=cart p99-sec": "checkout.folded",
+	} {
+		b, err := os.ReadFile(filepath.Join("testdata", file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m[key] = b
+	}
+	return m
 }
 
 // TestVerdictCoverage keeps the golden input honest: it must exercise
@@ -88,10 +134,75 @@ func TestVerdictCoverage(t *testing.T) {
 
 func TestTextGolden(t *testing.T) {
 	var buf bytes.Buffer
-	if err := Text(&buf, verdict(t)); err != nil {
+	if err := Text(&buf, verdict(t), false); err != nil {
 		t.Fatal(err)
 	}
+	if bytes.Contains(buf.Bytes(), []byte("\x1b")) {
+		t.Error("plain text has escape sequences")
+	}
 	golden(t, "compare.text.golden", buf.Bytes())
+}
+
+func TestColorGolden(t *testing.T) {
+	var buf bytes.Buffer
+	if err := Text(&buf, verdict(t), true); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "compare.color.golden", buf.Bytes())
+	// Without its escapes, the colored text is the plain text.
+	var plain bytes.Buffer
+	if err := Text(&plain, verdict(t), false); err != nil {
+		t.Fatal(err)
+	}
+	if got := ansiEscape.ReplaceAllString(buf.String(), ""); got != plain.String() {
+		t.Errorf("colored text without escapes differs from the plain text:\n%s", lineDiff(plain.String(), got))
+	}
+	for _, want := range []string{ansiBold + ansiRed + "REGRESSION", ansiRed + "  regressed: ", ansiGreen + "improvement" + ansiReset} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("colored text has no %q", want)
+		}
+	}
+}
+
+var ansiEscape = regexp.MustCompile("\x1b\\[[0-9;]*m")
+
+// TestTextOrder: the summary line first, then the regressions worst first,
+// then the tables, then the notes.
+func TestTextOrder(t *testing.T) {
+	var buf bytes.Buffer
+	if err := Text(&buf, verdict(t), false); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	first, _, _ := strings.Cut(out, "\n")
+	for _, want := range []string{"REGRESSION: ", " regressed, ", " improved, ", "base main 1111111", "head HEAD 2222222 (dirty)"} {
+		if !strings.Contains(first, want) {
+			t.Errorf("first line %q has no %q", first, want)
+		}
+	}
+	var excesses []float64
+	for _, line := range strings.Split(out, "\n") {
+		if rest, ok := strings.CutPrefix(line, "  regressed: "); ok {
+			// "NAME UNIT +12.34% (threshold 5%)"
+			f := strings.Fields(rest)
+			d, err1 := strconv.ParseFloat(strings.Trim(f[len(f)-3], "+%"), 64)
+			th, err2 := strconv.ParseFloat(strings.Trim(f[len(f)-1], "%)"), 64)
+			if err1 != nil || err2 != nil {
+				t.Fatalf("cannot read %q", line)
+			}
+			excesses = append(excesses, math.Abs(d)-th)
+		}
+	}
+	if len(excesses) < 3 || !slices.IsSortedFunc(excesses, func(a, b float64) int { return cmp.Compare(b, a) }) {
+		t.Errorf("regressions not worst first: excesses %v", excesses)
+	}
+	iRegs, iTable, iNote := strings.Index(out, "  regressed: "), strings.Index(out, "sec/op   "), strings.Index(out, "note: ")
+	if !(0 < iRegs && iRegs < iTable && iTable < iNote) {
+		t.Errorf("sections out of order: regressions at %d, first table at %d, notes at %d", iRegs, iTable, iNote)
+	}
+	if !strings.Contains(out, "      path: … → net/http.HandlerFunc.ServeHTTP → example.com/server.(*Router).ServeHTTP → example.com/server.(*Router).lookup → example.com/server.(*Router).match\n") {
+		t.Error("no call path trimmed to its last 4 frames")
+	}
 }
 
 func TestJSONGolden(t *testing.T) {
@@ -271,23 +382,41 @@ func (w *failWriter) Write(p []byte) (int, error) {
 func TestWriteErrors(t *testing.T) {
 	v := verdict(t)
 	var full bytes.Buffer
-	if err := Text(&full, v); err != nil {
+	if err := Text(&full, v, true); err != nil {
 		t.Fatal(err)
 	}
 	boom := errors.New("disk full")
 	for _, n := range []int{0, 1, 10, 100, 1000, full.Len() / 2, full.Len() - 1} {
-		if err := Text(&failWriter{n: n, err: boom}, v); !errors.Is(err, boom) {
+		if err := Text(&failWriter{n: n, err: boom}, v, true); !errors.Is(err, boom) {
 			t.Errorf("Text, failing after %d of %d bytes: error %v, want %v", n, full.Len(), err, boom)
 		}
 		if err := JSON(&failWriter{n: n, err: boom}, v); !errors.Is(err, boom) {
 			t.Errorf("JSON, failing after %d bytes: error %v, want %v", n, err, boom)
 		}
 	}
+	var page bytes.Buffer
+	if err := HTML(&page, v, HTMLOptions{Flames: flames(t)}); err != nil {
+		t.Fatal(err)
+	}
+	var md bytes.Buffer
+	if err := Markdown(&md, v, MarkdownOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int{0, 1, 100, page.Len() / 2, page.Len() - 1} {
+		if err := HTML(&failWriter{n: n, err: boom}, v, HTMLOptions{Flames: flames(t)}); !errors.Is(err, boom) {
+			t.Errorf("HTML, failing after %d of %d bytes: error %v, want %v", n, page.Len(), err, boom)
+		}
+	}
+	for _, n := range []int{0, 1, 100, md.Len() / 2, md.Len() - 1} {
+		if err := Markdown(&failWriter{n: n, err: boom}, v, MarkdownOptions{}); !errors.Is(err, boom) {
+			t.Errorf("Markdown, failing after %d of %d bytes: error %v, want %v", n, md.Len(), err, boom)
+		}
+	}
 	// An empty verdict still writes its summary line.
-	if err := Text(&failWriter{err: boom}, &analyze.Verdict{Verdict: analyze.Error, Error: "no go"}); !errors.Is(err, boom) {
+	if err := Text(&failWriter{err: boom}, &analyze.Verdict{Verdict: analyze.Error, Error: "no go"}, false); !errors.Is(err, boom) {
 		t.Errorf("Text of an error verdict: error %v, want %v", err, boom)
 	}
-	if err := Text(&failWriter{n: full.Len(), err: boom}, v); err != nil {
+	if err := Text(&failWriter{n: full.Len(), err: boom}, v, true); err != nil {
 		t.Errorf("Text with room for all %d bytes: %v", full.Len(), err)
 	}
 }
@@ -297,10 +426,10 @@ func TestWriteErrors(t *testing.T) {
 func TestTextErrorVerdict(t *testing.T) {
 	var buf bytes.Buffer
 	v := &analyze.Verdict{Verdict: analyze.Error, Alpha: 0.05, Error: "bench: build failed", Results: []analyze.Result{}}
-	if err := Text(&buf, v); err != nil {
+	if err := Text(&buf, v, false); err != nil {
 		t.Fatal(err)
 	}
-	want := "verdict: error (alpha 0.05)\nerror: bench: build failed\n"
+	want := "ERROR\nerror: bench: build failed\n"
 	if buf.String() != want {
 		t.Errorf("Text =\n%s\nwant\n%s", buf.String(), want)
 	}
@@ -320,6 +449,43 @@ func TestPercent(t *testing.T) {
 	} {
 		if got := Percent(f); got != want {
 			t.Errorf("Percent(%v) = %q, want %q", f, got, want)
+		}
+	}
+}
+
+// TestEmptyVerdicts: every format renders a verdict with no results, of
+// each outcome, and says what it is.
+func TestEmptyVerdicts(t *testing.T) {
+	for _, v := range []*analyze.Verdict{
+		{},
+		{Verdict: analyze.Error, Error: "bench: build failed"},
+		{Verdict: analyze.Pass, Results: []analyze.Result{}},
+		{Verdict: analyze.Inconclusive, Notes: []string{"a note"}},
+		{Verdict: analyze.Regression, Results: []analyze.Result{{Benchmark: "BenchmarkX", Unit: "sec/op", Status: analyze.StatusRegression,
+			Base: &analyze.Summary{Center: 1}, Head: &analyze.Summary{Center: 2}, Delta: 1}}},
+	} {
+		word := verdictWord(v)
+		var text, md, page bytes.Buffer
+		if err := Text(&text, v, false); err != nil {
+			t.Fatal(err)
+		}
+		if err := Markdown(&md, v, MarkdownOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if err := HTML(&page, v, HTMLOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(text.String(), word) {
+			t.Errorf("%q: text starts %q", v.Verdict, text.String())
+		}
+		if !strings.HasPrefix(md.String(), DefaultMarker+"\n## ") || !strings.Contains(md.String(), strings.ToLower(word)) {
+			t.Errorf("%q: Markdown %q", v.Verdict, md.String())
+		}
+		if !strings.Contains(page.String(), "<span>"+word+"</span>") {
+			t.Errorf("%q: the page does not say %s", v.Verdict, word)
+		}
+		if v.Error != "" && !(strings.Contains(text.String(), v.Error) && strings.Contains(md.String(), v.Error) && strings.Contains(page.String(), v.Error)) {
+			t.Errorf("%q: the error is not in every format", v.Verdict)
 		}
 	}
 }

@@ -13,30 +13,112 @@ import (
 	"github.com/perfgate/perfgate/analyze"
 )
 
-// Text writes v as benchstat-like tables, one per file configuration and
-// unit, with the gate's decision in the last column, then a summary: the
-// outcome, counts, each regression on a line of its own, and the notes.
-func Text(w io.Writer, v *analyze.Verdict) error {
+// Text writes v for a terminal, in the order a reader needs it:
+//
+//  1. one summary line: the outcome in capitals, the counts of results by
+//     status, and the two sides (ref, short commit, "(dirty)");
+//  2. the regressions, worst first (by how far they went beyond their
+//     thresholds), each with its delta, both sides' centers and intervals,
+//     p-value, samples and threshold, the functions behind it and the call
+//     path of the first;
+//  3. benchstat-like tables of all results, one per file configuration and
+//     unit, with the gate's decision in the last column;
+//  4. the notes.
+//
+// With color, regressions are red, improvements green and the summary
+// line bold (ANSI escapes: for a terminal only).
+func Text(w io.Writer, v *analyze.Verdict, color bool) error {
 	ew := &errWriter{w: w}
+	p := painter(color)
+	writeVerdictLine(ew, v, p)
+	if v.Error != "" {
+		fmt.Fprintf(ew, "error: %s\n", v.Error)
+	}
+	if regs := byStatus(v, analyze.StatusRegression); len(regs) > 0 {
+		keys := varyingKeys(v.Results)
+		fmt.Fprintf(ew, "\nregressions, worst first (significant at alpha %g and beyond their thresholds):\n", v.Alpha)
+		for _, r := range regs {
+			writeRegression(ew, r, keys, p)
+		}
+	}
 	var prevConfig analyze.Config
 	for i := 0; i < len(v.Results); {
 		j := i + 1
 		for j < len(v.Results) && sameTable(v.Results[i], v.Results[j]) {
 			j++
 		}
-		if i > 0 {
-			fmt.Fprintln(ew)
-		}
+		fmt.Fprintln(ew)
 		writeConfigChanges(ew, prevConfig, v.Results[i].Config)
 		prevConfig = v.Results[i].Config
-		writeTable(ew, v.Results[i:j], v.Alpha)
+		writeTable(ew, v.Results[i:j], p)
 		i = j
 	}
-	if len(v.Results) > 0 {
-		fmt.Fprintln(ew)
-	}
-	writeSummary(ew, v)
+	writeNotes(ew, v)
 	return ew.err
+}
+
+// writeVerdictLine writes the one line that says it all: "REGRESSION: 3
+// regressed, 2 improved, ...; base main 1111111, head HEAD 2222222
+// (dirty)".
+func writeVerdictLine(w io.Writer, v *analyze.Verdict, p painter) {
+	line := verdictWord(v)
+	word := p.paint(line, verdictColor(v.Verdict))
+	if parts := counts(v); len(parts) > 0 {
+		line = strings.Join(parts, ", ")
+	} else {
+		line = ""
+	}
+	if sides := sidesString(v); sides != "" {
+		if line != "" {
+			line += "; "
+		}
+		line += sides
+	}
+	if line != "" {
+		word += p.paint(": "+line, ansiBold)
+	}
+	fmt.Fprintln(w, word)
+}
+
+func verdictColor(o analyze.Outcome) string {
+	switch o {
+	case analyze.Regression, analyze.Error:
+		return ansiBold + ansiRed
+	case analyze.Pass:
+		return ansiBold + ansiGreen
+	case analyze.Inconclusive:
+		return ansiBold + ansiYellow
+	}
+	return ansiBold
+}
+
+// writeRegression writes one regression: what, by how much, on what
+// figures, and the functions behind it.
+func writeRegression(w io.Writer, r analyze.Result, keys []string, p painter) {
+	what := r.Benchmark + " " + r.Unit
+	if c := configLabel(r, keys); c != "" {
+		what += " [" + c + "]"
+	}
+	fmt.Fprintln(w, p.paint(fmt.Sprintf("  regressed: %s %s (threshold %s)", what, r.FormatDelta(), Percent(r.Threshold)), ansiRed))
+	fmt.Fprintf(w, "      base %s, head %s, %s\n", summaryCell(r, r.Base), summaryCell(r, r.Head), comparisonString(r))
+	writeHot(w, r.Hot)
+	if len(r.Hot) > 0 && len(r.Hot[0].Path) > 0 {
+		fmt.Fprintf(w, "      path: %s\n", strings.Join(trimPath(r.Hot[0].Path, callPathFrames), " → "))
+	}
+}
+
+// writeNotes writes what the reader must know that is not a result.
+func writeNotes(w io.Writer, v *analyze.Verdict) {
+	if v.Verdict != analyze.Inconclusive && len(v.Notes) == 0 {
+		return
+	}
+	fmt.Fprintln(w)
+	if v.Verdict == analyze.Inconclusive {
+		fmt.Fprintln(w, "inconclusive: too few samples to tell a change from noise; run more rounds")
+	}
+	for _, n := range v.Notes {
+		fmt.Fprintf(w, "note: %s\n", n)
+	}
 }
 
 func sameTable(a, b analyze.Result) bool {
@@ -66,7 +148,7 @@ func writeConfigChanges(w io.Writer, prev, cur analyze.Config) {
 	}
 }
 
-func writeTable(w io.Writer, rows []analyze.Result, alpha float64) {
+func writeTable(w io.Writer, rows []analyze.Result, p painter) {
 	unit := rows[0].Unit
 	class := benchunit.ClassOf(unit)
 	var notes footnotes
@@ -86,7 +168,7 @@ func writeTable(w io.Writer, rows []analyze.Result, alpha float64) {
 		} else {
 			fmt.Fprint(tw, "\t")
 		}
-		fmt.Fprintf(tw, "%s%s\n", decision(r), notes.mark(r.Warnings))
+		fmt.Fprintf(tw, "%s%s\n", p.paint(decision(r), statusColor(r.Status)), notes.mark(r.Warnings))
 	}
 	if gm, ok := geomeans(rows); ok {
 		fmt.Fprintf(tw, "geomean\t%s\t%s\t%+.2f%%\t\n",
@@ -192,48 +274,6 @@ func geomeans(rows []analyze.Result) ([2]float64, bool) {
 		return sum, false
 	}
 	return [2]float64{math.Exp(sum[0] / float64(n)), math.Exp(sum[1] / float64(n))}, true
-}
-
-func writeSummary(w io.Writer, v *analyze.Verdict) {
-	counts := []struct {
-		s    analyze.Status
-		name string
-	}{
-		{analyze.StatusRegression, "regressed"},
-		{analyze.StatusImprovement, "improved"},
-		{analyze.StatusWithinThreshold, "within threshold"},
-		{analyze.StatusUnchanged, "unchanged"},
-		{analyze.StatusChanged, "changed"},
-		{analyze.StatusTooFewSamples, "too few samples"},
-		{analyze.StatusBaseOnly, "base only"},
-		{analyze.StatusHeadOnly, "head only"},
-	}
-	var parts []string
-	for _, c := range counts {
-		if n := v.Count(c.s); n > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", n, c.name))
-		}
-	}
-	fmt.Fprintf(w, "verdict: %s", v.Verdict)
-	if len(parts) > 0 {
-		fmt.Fprintf(w, ": %s", strings.Join(parts, ", "))
-	}
-	fmt.Fprintf(w, " (alpha %g)\n", v.Alpha)
-	if v.Error != "" {
-		fmt.Fprintf(w, "error: %s\n", v.Error)
-	}
-	for _, r := range v.Results {
-		if r.Status == analyze.StatusRegression {
-			fmt.Fprintf(w, "  regressed: %s %s %s (threshold %s, p=%.3f)\n", r.Benchmark, r.Unit, r.FormatDelta(), Percent(r.Threshold), r.P)
-			writeHot(w, r.Hot)
-		}
-	}
-	if v.Verdict == analyze.Inconclusive {
-		fmt.Fprintln(w, "  inconclusive: too few samples to tell a change from noise; run more rounds")
-	}
-	for _, n := range v.Notes {
-		fmt.Fprintf(w, "  note: %s\n", n)
-	}
 }
 
 // writeHot lists the functions behind a regression: growth per unit of
@@ -346,4 +386,33 @@ func (e *errWriter) Write(p []byte) (int, error) {
 	n, err := e.w.Write(p)
 	e.err = err
 	return n, err
+}
+
+// ANSI escapes of the colored text report.
+const (
+	ansiReset  = "\x1b[0m"
+	ansiBold   = "\x1b[1m"
+	ansiRed    = "\x1b[31m"
+	ansiGreen  = "\x1b[32m"
+	ansiYellow = "\x1b[33m"
+)
+
+// painter colors text when it is true.
+type painter bool
+
+func (p painter) paint(s, esc string) string {
+	if !p || esc == "" || s == "" {
+		return s
+	}
+	return esc + s + ansiReset
+}
+
+func statusColor(s analyze.Status) string {
+	switch s {
+	case analyze.StatusRegression:
+		return ansiRed
+	case analyze.StatusImprovement:
+		return ansiGreen
+	}
+	return ""
 }

@@ -71,7 +71,7 @@ keeps a CPU and a memory profile per benchmark per side, compares and decides.`,
 			// bench is the go test benchmarks alone, whatever else the
 			// configuration names.
 			cfg.GoBench, cfg.Load = true, nil
-			return g.gate(cmd.Context(), cfg, sf)
+			return g.gateAndDecide(cmd.Context(), cfg, sf)
 		},
 	}
 	sf.register(cmd)
@@ -96,7 +96,7 @@ func runCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return g.gate(cmd.Context(), cfg, sf)
+			return g.gateAndDecide(cmd.Context(), cfg, sf)
 		},
 	}
 	sf.register(cmd)
@@ -136,8 +136,26 @@ func defaultRunDir(dir string) (string, error) {
 	}
 }
 
-// gate measures both sides as cfg says, compares them and decides.
-func (g *globals) gate(ctx context.Context, cfg *config.Config, sf sideFlags) (err error) {
+// gateAndDecide runs the gate, prints the verdict and turns it into the
+// command's outcome.
+func (g *globals) gateAndDecide(ctx context.Context, cfg *config.Config, sf sideFlags) error {
+	run, err := g.gate(ctx, cfg, sf)
+	if err != nil {
+		return err
+	}
+	return g.decide(run.verdict, "results: "+run.dir)
+}
+
+// gateRun is what a gate run leaves: the verdict, what ran, and where.
+type gateRun struct {
+	verdict *analyze.Verdict
+	info    *bench.Info
+	dir     string
+}
+
+// gate measures both sides as cfg says and compares them; the verdict is
+// in the run directory (verdict.json) and returned.
+func (g *globals) gate(ctx context.Context, cfg *config.Config, sf sideFlags) (run *gateRun, err error) {
 	base, head := cfg.Sides.Base, cfg.Sides.Head
 	baseRef := base.Ref
 	switch {
@@ -149,11 +167,11 @@ func (g *globals) gate(ctx context.Context, cfg *config.Config, sf sideFlags) (e
 	if baseRef == "" {
 		root, err := bench.RepoRoot(ctx, g.dir)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		desc, commit, err := bench.DefaultBase(ctx, root)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		fmt.Fprintf(g.stderr, "perfgate: base is %s (%.12s)\n", desc, commit)
 		baseRef = commit
@@ -161,7 +179,7 @@ func (g *globals) gate(ctx context.Context, cfg *config.Config, sf sideFlags) (e
 	out := g.path(sf.out)
 	if sf.out == "" {
 		if out, err = defaultRunDir(g.path(".perfgate")); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	p := newProgress(g.stderr)
@@ -179,21 +197,21 @@ func (g *globals) gate(ctx context.Context, cfg *config.Config, sf sideFlags) (e
 	p.finish()
 	if err != nil {
 		if info != nil && len(info.Measured)+len(info.Load) > 0 {
-			return fmt.Errorf("%w (finished rounds kept in %s)", err, out)
+			return nil, fmt.Errorf("%w (finished rounds kept in %s)", err, out)
 		}
-		return err
+		return nil, err
 	}
 	var sides [2]*analyze.Results
 	for i, s := range info.Sides {
 		if sides[i], err = readResults(filepath.Join(out, s.Results), s.Name); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	opts := analyze.DefaultOptions
 	opts.Thresholds = cfg.Thresholds
 	v, err := analyze.Compare(sides[0], sides[1], opts)
 	if err != nil {
-		return fmt.Errorf("comparing %s: %w", out, err)
+		return nil, fmt.Errorf("comparing %s: %w", out, err)
 	}
 	v.Base = analyze.Side{Ref: baseRef, Commit: info.Sides[0].Commit, Dirty: info.Sides[0].Dirty}
 	v.Head = analyze.Side{Ref: head.Ref, Commit: info.Sides[1].Commit, Dirty: info.Sides[1].Dirty}
@@ -203,7 +221,7 @@ func (g *globals) gate(ctx context.Context, cfg *config.Config, sf sideFlags) (e
 	v.Notes = append(v.Notes, info.Notes...)
 	attachHot(v, info, out)
 	if err := writeJSON(filepath.Join(out, "verdict.json"), v); err != nil {
-		return err
+		return nil, err
 	}
-	return g.decide(v, "results: "+out)
+	return &gateRun{verdict: v, info: info, dir: out}, nil
 }

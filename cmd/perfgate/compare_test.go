@@ -35,14 +35,14 @@ func TestCompare(t *testing.T) {
 		wantJSON analyze.Outcome
 	}{
 		{name: "benchstat's example", args: []string{bs + "old.txt", bs + "new.txt"}, code: exitPass,
-			stdout: []string{"-17.20% (p=0.000 n=10)", "~ (p=0.446 n=10)", "-8.94%", "verdict: pass"}, wantJSON: analyze.Pass},
+			stdout: []string{"-17.20% (p=0.000 n=10)", "~ (p=0.446 n=10)", "-8.94%", "PASS"}, wantJSON: analyze.Pass},
 		{name: "regression", args: []string{"fast.txt", "slow.txt"}, code: exitRegression,
 			stdout: []string{"REGRESSION", "regressed: BenchmarkF-2 sec/op"}, wantJSON: analyze.Regression},
 		{name: "raised threshold", args: []string{"fast.txt", "slow.txt", "--threshold", "ns/op=300%"}, code: exitPass,
 			stdout: []string{"within 300%"}, wantJSON: analyze.Pass},
 		{name: "improvement", args: []string{"slow.txt", "fast.txt"}, code: exitPass, stdout: []string{"improvement"}},
 		{name: "inconclusive", args: []string{"few-old.txt", "few-new.txt"}, code: exitPass,
-			stdout: []string{"too few samples", "verdict: inconclusive"}, stderr: []string{"--strict"}, wantJSON: analyze.Inconclusive},
+			stdout: []string{"too few samples", "INCONCLUSIVE"}, stderr: []string{"--strict"}, wantJSON: analyze.Inconclusive},
 		{name: "inconclusive strict", args: []string{"few-old.txt", "few-new.txt", "--strict"}, code: exitInconclusive},
 		{name: "missing file", args: []string{"fast.txt", "nope.txt"}, code: exitError, stderr: []string{"nope.txt", "no such file"}, wantJSON: analyze.Error},
 		{name: "malformed file", args: []string{"bad.txt", "fast.txt"}, code: exitError, stderr: []string{"bad.txt:3: missing units"}},
@@ -72,7 +72,7 @@ func TestCompare(t *testing.T) {
 				t.Errorf("stderr is not one line: %q", stderr)
 			}
 			if tt.wantJSON != "" {
-				if v := readVerdict(t, jsonFile); v.Verdict != tt.wantJSON {
+				if v := mustVerdict(t, jsonFile); v.Verdict != tt.wantJSON {
 					t.Errorf("JSON verdict %q, want %q", v.Verdict, tt.wantJSON)
 				}
 			}

@@ -114,17 +114,14 @@ func newRepo(t *testing.T, factor int) string {
 	return dir
 }
 
-func readVerdict(t *testing.T, path string) *analyze.Verdict {
+// mustVerdict reads a verdict.json, failing the test on error.
+func mustVerdict(t *testing.T, path string) *analyze.Verdict {
 	t.Helper()
-	data, err := os.ReadFile(path)
+	v, err := readVerdict(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var v analyze.Verdict
-	if err := json.Unmarshal(data, &v); err != nil {
-		t.Fatalf("decoding %s: %v", path, err)
-	}
-	return &v
+	return v
 }
 
 func findResult(v *analyze.Verdict, benchmark, unit string) *analyze.Result {
@@ -157,7 +154,7 @@ func TestBenchCatchesRegression(t *testing.T) {
 	if !strings.Contains(stdout, "BenchmarkSlow") || !strings.Contains(stdout, "REGRESSION") {
 		t.Errorf("the table does not name the regressed benchmark")
 	}
-	v := readVerdict(t, verdict)
+	v := mustVerdict(t, verdict)
 	if v.Verdict != analyze.Regression {
 		t.Errorf("verdict %q, want regression", v.Verdict)
 	}
@@ -264,7 +261,7 @@ func TestBenchSameCodePasses(t *testing.T) {
 		if code != exitPass {
 			t.Fatalf("run %d: exit %d, want %d", run, code, exitPass)
 		}
-		v := readVerdict(t, verdict)
+		v := mustVerdict(t, verdict)
 		if v.Verdict != analyze.Pass || v.Base.Commit != v.Head.Commit {
 			t.Errorf("run %d: verdict %q, commits %q and %q; want pass on one commit", run, v.Verdict, v.Base.Commit, v.Head.Commit)
 		}
@@ -307,7 +304,7 @@ func BenchmarkNew(b *testing.B) {
 	if !strings.Contains(stderr, "merge-base of HEAD and main") {
 		t.Errorf("stderr does not say the base is the merge-base with main")
 	}
-	v := readVerdict(t, verdict)
+	v := mustVerdict(t, verdict)
 	r := findResult(v, "BenchmarkNew", "sec/op")
 	if r == nil || r.Status != analyze.StatusHeadOnly || r.Base != nil {
 		t.Fatalf("BenchmarkNew = %+v, want a head-only result", r)
@@ -482,7 +479,7 @@ func TestBenchInterrupt(t *testing.T) {
 	if n := worktrees(t, dir); n != 1 {
 		t.Errorf("%d worktrees left, want 1", n)
 	}
-	if v := readVerdict(t, verdict); v.Verdict != analyze.Error || !strings.Contains(v.Error, "interrupted") {
+	if v := mustVerdict(t, verdict); v.Verdict != analyze.Error || !strings.Contains(v.Error, "interrupted") {
 		t.Errorf("verdict %q (%q), want error, interrupted", v.Verdict, v.Error)
 	}
 	if pids, _ := exec.Command("pgrep", "-f", filepath.Join(out, "bin")).Output(); len(bytes.TrimSpace(pids)) > 0 {
@@ -509,7 +506,7 @@ func TestExample(t *testing.T) {
 	if code != exitRegression {
 		t.Fatalf("exit %d, want %d", code, exitRegression)
 	}
-	v := readVerdict(t, verdict)
+	v := mustVerdict(t, verdict)
 	for _, unit := range []string{"allocs/op", "B/op"} {
 		if r := findResult(v, "BenchmarkTop/words=1000", unit); r == nil || !r.Regression {
 			t.Errorf("BenchmarkTop/words=1000 %s = %+v, want a regression", unit, r)

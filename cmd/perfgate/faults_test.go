@@ -169,7 +169,7 @@ func TestMissingPprof(t *testing.T) {
 	if code != exitPass && code != exitInconclusive {
 		t.Fatalf("exit %d, want a pass", code)
 	}
-	v := readVerdict(t, verdict)
+	v := mustVerdict(t, verdict)
 	var noted bool
 	for _, n := range v.Notes {
 		noted = noted || strings.Contains(n, "no head profile profile of svc") && strings.Contains(n, "404")

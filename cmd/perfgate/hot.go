@@ -160,7 +160,7 @@ func writeDiffs(dir string, r analyze.Result, sampleType string, base, head []an
 			continue
 		}
 		stem := filepath.Join("diffs", fileName(r.Benchmark+"."+r.Unit))
-		if h.Service != "" && !strings.HasSuffix(r.Benchmark, "/service="+h.Service) {
+		if h.Service != "" {
 			stem += "." + h.Service
 		}
 		nb, err := analyze.NormalizedBase(*b, h)

@@ -79,7 +79,7 @@ func checksum(xs []int) int {
 	if code != exitRegression {
 		t.Fatalf("exit %d, want %d", code, exitRegression)
 	}
-	v := readVerdict(t, verdict)
+	v := mustVerdict(t, verdict)
 	r := findResult(v, "BenchmarkProcess", "sec/op")
 	if r == nil || !r.Regression || len(r.Hot) == 0 {
 		t.Fatalf("BenchmarkProcess sec/op = %+v, want a regression with hot functions", r)
@@ -153,7 +153,7 @@ func buildIndex(xs []int) map[int]*entry {
 	if code != exitRegression {
 		t.Fatalf("exit %d, want %d", code, exitRegression)
 	}
-	v := readVerdict(t, verdict)
+	v := mustVerdict(t, verdict)
 	for _, unit := range []string{"allocs/op", "B/op"} {
 		r := findResult(v, "BenchmarkProcess", unit)
 		if r == nil || !r.Regression || len(r.Hot) == 0 {
@@ -176,7 +176,7 @@ func TestHotShop(t *testing.T) {
 	if code != exitRegression {
 		t.Fatalf("exit %d, want %d", code, exitRegression)
 	}
-	v := readVerdict(t, verdict)
+	v := mustVerdict(t, verdict)
 	r := findResult(v, "BenchmarkLoad/scenario=checkout/service=cart", "sec/op")
 	if r == nil || !r.Regression || len(r.Hot) == 0 {
 		t.Fatalf("cart checkout sec/op = %+v, want a regression with hot functions", r)

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/perfgate/perfgate/analyze"
 	"github.com/perfgate/perfgate/analyze/report"
@@ -63,7 +64,7 @@ bad config or a failure of the tool or the workload; 3 inconclusive (only with
 	pf.StringVar(&g.config, "config", "", "configuration `FILE` (default: perfgate.yml in DIR, if present)")
 	pf.StringVar(&g.json, "json", "", "write the verdict as JSON to `FILE`")
 	pf.BoolVar(&g.strict, "strict", false, "exit 3 when the verdict is inconclusive")
-	root.AddCommand(compareCmd(g), benchCmd(g), runCmd(g), loadCmd(g), hotCmd(g))
+	root.AddCommand(compareCmd(g), benchCmd(g), runCmd(g), loadCmd(g), hotCmd(g), reportCmd(g), actionCmd(g), commentCmd(g))
 
 	err := root.ExecuteContext(ctx)
 	var ee exitErr
@@ -133,10 +134,12 @@ func addThresholds(t *analyze.Thresholds, flags []string) error {
 	return nil
 }
 
-// decide prints v, writes it where --json says, and turns it into the
-// command's outcome.
+// decide prints v (in color on a terminal), writes it where --json says,
+// and turns it into the command's outcome.
 func (g *globals) decide(v *analyze.Verdict, extra ...string) error {
-	if err := report.Text(g.stdout, v); err != nil {
+	f, isFile := g.stdout.(*os.File)
+	color := isFile && term.IsTerminal(int(f.Fd()))
+	if err := report.Text(g.stdout, v, color); err != nil {
 		return err
 	}
 	if g.json != "" {

@@ -62,7 +62,7 @@ func TestShopRegression(t *testing.T) {
 	if !strings.Contains(stdout, "regressed: BenchmarkLoad/scenario=checkout/service=cart sec/op") {
 		t.Error("the summary does not name cart's checkout latency")
 	}
-	v := readVerdict(t, verdict)
+	v := mustVerdict(t, verdict)
 	for _, unit := range []string{"sec/op", "p50-sec"} {
 		r := findResult(v, "BenchmarkLoad/scenario=checkout/service=cart", unit)
 		if r == nil || !r.Regression || float64(r.Delta) < 0.5 {
@@ -129,7 +129,7 @@ func TestShopAgainstItself(t *testing.T) {
 	if code != exitPass {
 		t.Fatalf("exit %d, want %d", code, exitPass)
 	}
-	if v := readVerdict(t, verdict); v.Verdict != analyze.Pass {
+	if v := mustVerdict(t, verdict); v.Verdict != analyze.Pass {
 		t.Errorf("verdict %s, want pass", v.Verdict)
 	}
 	assertNoProcesses(t, out)

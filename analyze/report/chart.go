@@ -1,0 +1,365 @@
+package report
+
+import (
+	"math"
+	"strconv"
+	"strings"
+
+	"golang.org/x/perf/benchunit"
+
+	"github.com/perfgate/perfgate/analyze"
+)
+
+// The SVG charts of the HTML report, laid out here and drawn by its
+// template: a dot and line chart of every round's value of a result, base
+// against head, and grouped bars of a load scenario's latency
+// percentiles. Coordinates are formatted with fixed decimals so that the
+// output is the same on every machine.
+
+// Colors of the two sides, in every chart and legend.
+const (
+	baseColor = "#2563eb"
+	headColor = "#ea580c"
+)
+
+// chartTick is a grid line of a chart and its label.
+type chartTick struct {
+	Pos   string // y of a horizontal line (x of a vertical one)
+	Label string
+}
+
+// chartPoint is a dot of a chart, with its hover text.
+type chartPoint struct {
+	X, Y  string
+	Title string
+}
+
+// chartSeries is one side's line of a rounds chart.
+type chartSeries struct {
+	Name   string
+	Color  string
+	Points string // polyline points, "x,y x,y"
+	Dots   []chartPoint
+	Center string // y of the side's center, "" if none
+	// LegendX places the side's entry in the legend.
+	LegendX string
+}
+
+// legend places the entries of a legend left to right from the plot's
+// left edge, each as wide as its name (about 6 units a character).
+func legend(series []chartSeries) {
+	x := float64(chartLeft)
+	for i := range series {
+		series[i].LegendX = px(x)
+		x += 17 + 6*float64(len([]rune(series[i].Name))) + 20
+	}
+}
+
+// lineChart is a rounds chart: every round's value of one result, base
+// and head.
+type lineChart struct {
+	Width, Height  int
+	Left, Right    string // the plot area
+	Top, Bottom    string
+	Title          string
+	YLabel, XLabel string
+	YTicks, XTicks []chartTick
+	Series         []chartSeries
+}
+
+// Chart geometry, in SVG user units.
+const (
+	chartWidth   = 560
+	chartHeight  = 240
+	chartLeft    = 72
+	chartRight   = 16
+	chartTop     = 50
+	chartBottom  = 40
+	chartMaxTick = 6
+)
+
+// roundsChart charts every round's value of r, base and head, or returns
+// nil when neither side has values.
+func roundsChart(r analyze.Result, baseName, headName string) *lineChart {
+	sides := []struct {
+		name  string
+		color string
+		s     *analyze.Summary
+	}{{baseName, baseColor, r.Base}, {headName, headColor, r.Head}}
+	n := 0
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, side := range sides {
+		if side.s == nil {
+			continue
+		}
+		n = max(n, len(side.s.Values))
+		for _, v := range side.s.Values {
+			if finite(v) {
+				lo, hi = math.Min(lo, v), math.Max(hi, v)
+			}
+		}
+	}
+	if n == 0 || lo > hi {
+		return nil
+	}
+	ax := niceAxis(lo, hi, r.Unit, false)
+	c := &lineChart{
+		Width: chartWidth, Height: chartHeight,
+		Left: px(chartLeft), Right: px(chartWidth - chartRight),
+		Top: px(chartTop), Bottom: px(chartHeight - chartBottom),
+		Title:  "every round, in the order measured",
+		YLabel: r.Unit, XLabel: "round",
+	}
+	plotW := float64(chartWidth - chartLeft - chartRight)
+	plotH := float64(chartHeight - chartTop - chartBottom)
+	x := func(i int) float64 {
+		if n == 1 {
+			return chartLeft + plotW/2
+		}
+		return chartLeft + 8 + float64(i)*(plotW-16)/float64(n-1)
+	}
+	y := func(v float64) float64 {
+		return chartTop + plotH - (v-ax.lo)/(ax.hi-ax.lo)*plotH
+	}
+	for i, t := range ax.ticks {
+		c.YTicks = append(c.YTicks, chartTick{px(y(t)), ax.labels[i]})
+	}
+	step := max(1, (n+9)/10)
+	for i := 0; i < n; i += step {
+		c.XTicks = append(c.XTicks, chartTick{px(x(i)), strconv.Itoa(i + 1)})
+	}
+	for _, side := range sides {
+		if side.s == nil || len(side.s.Values) == 0 {
+			continue
+		}
+		s := chartSeries{Name: side.name, Color: side.color}
+		var pts []string
+		for i, v := range side.s.Values {
+			if !finite(v) {
+				continue
+			}
+			p := chartPoint{X: px(x(i)), Y: px(y(v)),
+				Title: side.name + ", round " + strconv.Itoa(i+1) + ": " + formatValue(v, r.Unit)}
+			s.Dots = append(s.Dots, p)
+			pts = append(pts, p.X+","+p.Y)
+		}
+		s.Points = strings.Join(pts, " ")
+		if finite(side.s.Center) {
+			s.Center = px(y(side.s.Center))
+		}
+		c.Series = append(c.Series, s)
+	}
+	legend(c.Series)
+	return c
+}
+
+// barChart is grouped bars: a load scenario's latency percentiles, base
+// and head side by side.
+type barChart struct {
+	Width, Height int
+	Left, Right   string
+	Top, Bottom   string
+	Title         string
+	YLabel        string
+	YTicks        []chartTick
+	Groups        []barGroup
+	Legend        []chartSeries // Name and Color only
+}
+
+type barGroup struct {
+	Label  string
+	X      string // the label's center
+	Status string // the result's status, for the label's class
+	Bars   []bar
+}
+
+type bar struct {
+	X, Y, W, H string
+	Color      string
+	Title      string
+	Label      string // the value, above the bar
+	LabelX     string
+	LabelY     string
+	// ErrX, ErrY1, ErrY2 draw the confidence interval; ErrX is "" when
+	// there is none.
+	ErrX, ErrY1, ErrY2 string
+}
+
+// latencyUnits are the units a latency chart shows, in order.
+var latencyUnits = []struct{ unit, label string }{
+	{"p50-sec", "p50"}, {"p90-sec", "p90"}, {"p99-sec", "p99"}, {"max-sec", "max"},
+}
+
+// latencyChart charts the latency percentiles of one service of a load
+// scenario, from its results (any units; the latency ones are picked), or
+// returns nil when it has none.
+func latencyChart(title string, results []analyze.Result, baseName, headName string) *barChart {
+	type group struct {
+		label string
+		r     analyze.Result
+	}
+	var groups []group
+	hi := 0.0
+	for _, u := range latencyUnits {
+		for _, r := range results {
+			if r.Unit != u.unit {
+				continue
+			}
+			groups = append(groups, group{u.label, r})
+			for _, s := range []*analyze.Summary{r.Base, r.Head} {
+				if s != nil {
+					for _, v := range []float64{s.Center, float64(s.Hi)} {
+						if finite(v) {
+							hi = math.Max(hi, v)
+						}
+					}
+				}
+			}
+			break
+		}
+	}
+	if len(groups) == 0 {
+		return nil
+	}
+	ax := niceAxis(0, hi, "sec", true)
+	c := &barChart{
+		Width: chartWidth, Height: chartHeight,
+		Left: px(chartLeft), Right: px(chartWidth - chartRight),
+		Top: px(chartTop), Bottom: px(chartHeight - chartBottom),
+		Title: title, YLabel: "latency",
+		Legend: []chartSeries{{Name: baseName, Color: baseColor}, {Name: headName, Color: headColor}},
+	}
+	plotW := float64(chartWidth - chartLeft - chartRight)
+	plotH := float64(chartHeight - chartTop - chartBottom)
+	y := func(v float64) float64 {
+		return chartTop + plotH - (v-ax.lo)/(ax.hi-ax.lo)*plotH
+	}
+	for i, t := range ax.ticks {
+		c.YTicks = append(c.YTicks, chartTick{px(y(t)), ax.labels[i]})
+	}
+	slot := plotW / float64(len(groups))
+	barW := math.Min(48, slot*0.36)
+	for i, g := range groups {
+		mid := chartLeft + slot*(float64(i)+0.5)
+		bg := barGroup{Label: g.label, X: px(mid), Status: string(g.r.Status)}
+		for j, side := range []struct {
+			name, color string
+			s           *analyze.Summary
+		}{{baseName, baseColor, g.r.Base}, {headName, headColor, g.r.Head}} {
+			if side.s == nil || !finite(side.s.Center) {
+				continue
+			}
+			x0 := mid - barW - 2 + float64(j)*(barW+4)
+			top := y(math.Max(side.s.Center, 0))
+			b := bar{
+				X: px(x0), Y: px(top), W: px(barW), H: px(chartTop + plotH - top),
+				Color:  side.color,
+				Title:  side.name + " " + g.label + ": " + formatValue(side.s.Center, "sec") + " " + interval(side.s),
+				Label:  formatValue(side.s.Center, "sec"),
+				LabelX: px(x0 + barW/2), LabelY: px(top - 4),
+			}
+			if lo, hi := float64(side.s.Lo), float64(side.s.Hi); finite(lo) && finite(hi) && hi > lo {
+				b.ErrX, b.ErrY1, b.ErrY2 = px(x0+barW/2), px(y(lo)), px(y(hi))
+			}
+			bg.Bars = append(bg.Bars, b)
+		}
+		c.Groups = append(c.Groups, bg)
+	}
+	legend(c.Legend)
+	return c
+}
+
+// axis is a chart's value axis: its range, rounded out to its ticks, and
+// the ticks' labels.
+type axis struct {
+	lo, hi float64
+	ticks  []float64
+	labels []string
+}
+
+// niceAxis returns an axis over [lo, hi] with at most about chartMaxTick
+// ticks at round values (1, 2 or 5 times a power of ten of the unit's
+// prefix, scaled by benchunit as benchstat scales), starting at zero when
+// zero is set.
+func niceAxis(lo, hi float64, unit string, zero bool) axis {
+	if zero {
+		lo = math.Min(lo, 0)
+		hi = math.Max(hi, 0)
+	}
+	if hi <= lo {
+		d := math.Abs(hi) * 0.1
+		if d == 0 {
+			d = 1
+		}
+		if !zero || lo < 0 {
+			lo -= d
+		}
+		hi += d
+	}
+	cls := benchunit.ClassOf(unit)
+	sc := benchunit.CommonScale([]float64{math.Max(math.Abs(lo), math.Abs(hi))}, cls)
+	slo, shi := lo/sc.Factor, hi/sc.Factor
+	step := niceStep((shi - slo) / chartMaxTick)
+	k0, k1 := math.Floor(slo/step+1e-9), math.Ceil(shi/step-1e-9)
+	prec := max(0, int(-math.Floor(math.Log10(step)+1e-9)))
+	var ax axis
+	for k := k0; k <= k1; k++ {
+		v := k * step
+		ax.ticks = append(ax.ticks, v*sc.Factor)
+		s := strconv.FormatFloat(v, 'f', prec, 64)
+		if strings.Trim(s, "-0.") == "" {
+			s = "0"
+		} else {
+			s += sc.Prefix
+		}
+		ax.labels = append(ax.labels, s+quantity(unit))
+	}
+	ax.lo, ax.hi = k0*step*sc.Factor, k1*step*sc.Factor
+	return ax
+}
+
+// niceStep rounds x up to 1, 2 or 5 times a power of ten.
+func niceStep(x float64) float64 {
+	if !(x > 0) || math.IsInf(x, 0) {
+		return 1
+	}
+	p := math.Pow(10, math.Floor(math.Log10(x)))
+	for _, m := range []float64{1, 2, 5, 10} {
+		if m*p >= x*(1-1e-9) {
+			return m * p
+		}
+	}
+	return 10 * p
+}
+
+// quantity is the symbol a scaled value of unit takes: "s" for units of
+// seconds (sec/op, p99-sec), "B" for bytes (B/op, peak-rss-B, B/s), else
+// nothing (req/s, allocs/op).
+func quantity(unit string) string {
+	num, _, _ := strings.Cut(unit, "/")
+	for _, f := range strings.Split(num, "-") {
+		switch f {
+		case "sec":
+			return "s"
+		case "B", "bytes":
+			return "B"
+		}
+	}
+	return ""
+}
+
+// formatValue is a value of unit, scaled for people: "1.101µs", "14.0MiB".
+func formatValue(v float64, unit string) string {
+	return benchunit.Scale(v, benchunit.ClassOf(unit)) + quantity(unit)
+}
+
+// px formats a coordinate with one decimal.
+func px(v float64) string {
+	s := strings.TrimSuffix(strconv.FormatFloat(v, 'f', 1, 64), ".0")
+	if s == "-0" {
+		return "0"
+	}
+	return s
+}
+
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }

@@ -1,0 +1,267 @@
+package report
+
+import (
+	"bufio"
+	"bytes"
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"golang.org/x/perf/benchunit"
+)
+
+// A diff flame graph of the HTML report, from the folded stacks of a diff
+// profile (analyze.Folded's format: "root;...;leaf value" per line, values
+// head minus base, negative where the base was more expensive).
+//
+// The steps:
+//
+//  1. Read the lines into a tree of frames: each frame adds up, over the
+//     stacks through it, the absolute values (how much changed under it,
+//     its width) and the signed values (the net change, its color).
+//  2. Lay the tree out as an icicle: the root on top, each frame as wide
+//     as its absolute change, its children left to right by name.
+//  3. Drop the frames narrower than half a pixel, with their children:
+//     they are noise at this scale.
+//  4. Color each frame by its net change: red where the head costs more,
+//     blue where it costs less, grey where growth and shrinkage cancel out;
+//     the larger the change, the deeper the color.
+//
+// A folded line of a diff has only its net value: the head's own cost is
+// not in it, so a frame's width is the change under it, not its cost.
+
+// Flame graph geometry, in SVG user units.
+const (
+	flameWidth    = 1100
+	flameRowH     = 18
+	flameMinWidth = 0.5
+	flameCharW    = 7 // the width of a character of the frames' monospace font
+	flameMaxDepth = 128
+)
+
+type flameNode struct {
+	name     string
+	abs, net float64
+	children map[string]*flameNode
+}
+
+func (n *flameNode) child(name string) *flameNode {
+	if n.children == nil {
+		n.children = make(map[string]*flameNode)
+	}
+	c := n.children[name]
+	if c == nil {
+		c = &flameNode{name: name}
+		n.children[name] = c
+	}
+	return c
+}
+
+// flameFrame is one drawn frame.
+type flameFrame struct {
+	X, Y, W string
+	Fill    string
+	Label   string // the name shortened to fit, "" if nothing fits
+	Name    string // the short name, for relabelling after a zoom
+	Title   string // the full name and figures, shown on hover
+	// DX, DW and Depth place the frame for zooming: its left edge and
+	// width as fractions of the root's, and its row.
+	DX, DW string
+	Depth  int
+}
+
+// flameGraph is a laid-out diff flame graph.
+type flameGraph struct {
+	Width, Height int
+	Frames        []flameFrame
+	// Caption sums it up; BadLines counts the folded lines that could not
+	// be read.
+	Caption  string
+	BadLines int
+}
+
+// parseFolded reads folded stacks into a tree, counting the lines it
+// cannot read. Values may be integers or decimals.
+func parseFolded(data []byte) (root *flameNode, bad int) {
+	root = &flameNode{name: "all"}
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 0, 64*1024), 16<<20)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" {
+			continue
+		}
+		i := strings.LastIndexByte(line, ' ')
+		if i <= 0 {
+			bad++
+			continue
+		}
+		v, err := strconv.ParseFloat(line[i+1:], 64)
+		stack := strings.TrimSpace(line[:i])
+		if err != nil || !finite(v) || stack == "" {
+			bad++
+			continue
+		}
+		if v == 0 {
+			continue
+		}
+		n := root
+		n.abs += math.Abs(v)
+		n.net += v
+		for depth, f := range strings.Split(stack, ";") {
+			if depth >= flameMaxDepth {
+				break
+			}
+			n = n.child(f)
+			n.abs += math.Abs(v)
+			n.net += v
+		}
+	}
+	if sc.Err() != nil {
+		bad++
+	}
+	return root, bad
+}
+
+// layoutFlame lays out the diff flame graph of folded stacks, or returns
+// nil when they hold no change.
+func layoutFlame(folded []byte) *flameGraph {
+	root, bad := parseFolded(folded)
+	if root.abs == 0 {
+		if bad == 0 {
+			return nil
+		}
+		return &flameGraph{Width: flameWidth, Caption: "no stack could be read", BadLines: bad}
+	}
+	// The largest net change of a frame below the root sets the scale of
+	// the colors.
+	var maxNet float64
+	var walk func(n *flameNode)
+	walk = func(n *flameNode) {
+		for _, c := range n.children {
+			maxNet = math.Max(maxNet, math.Abs(c.net))
+			walk(c)
+		}
+	}
+	walk(root)
+	if maxNet == 0 {
+		maxNet = 1
+	}
+	g := &flameGraph{Width: flameWidth, BadLines: bad}
+	scale := flameWidth / root.abs
+	depth := 0
+	var place func(n *flameNode, x float64, d int)
+	place = func(n *flameNode, x float64, d int) {
+		w := n.abs * scale
+		if w < flameMinWidth {
+			return
+		}
+		depth = max(depth, d)
+		short := shortFuncName(n.name)
+		g.Frames = append(g.Frames, flameFrame{
+			X: px2(x), Y: px(float64(d * flameRowH)), W: px2(w),
+			Fill:  flameColor(n.net, maxNet),
+			Label: fitLabel(short, w),
+			Name:  short,
+			Title: frameTitle(n, root),
+			DX:    frac(x / flameWidth), DW: frac(w / flameWidth),
+			Depth: d,
+		})
+		children := make([]*flameNode, 0, len(n.children))
+		for _, c := range n.children {
+			children = append(children, c)
+		}
+		slices.SortFunc(children, func(a, b *flameNode) int { return cmp.Compare(a.name, b.name) })
+		for _, c := range children {
+			place(c, x, d+1)
+			x += c.abs * scale
+		}
+	}
+	place(root, 0, 0)
+	g.Height = (depth + 1) * flameRowH
+	g.Caption = fmt.Sprintf("net change %s, total change %s", signedScale(root.net), benchunit.Scale(root.abs, benchunit.Decimal))
+	return g
+}
+
+// flameColor is red for growth, blue for shrinkage, deeper with the size of
+// the change relative to the largest; near grey when it is small.
+func flameColor(net, maxNet float64) string {
+	t := math.Min(1, math.Abs(net)/maxNet)
+	// From a light grey (232, 232, 232) towards red (220, 38, 38) or blue
+	// (37, 99, 235), at least a tint for any change.
+	if net != 0 {
+		t = 0.12 + 0.88*math.Sqrt(t)
+	}
+	to := [3]float64{220, 38, 38}
+	if net < 0 {
+		to = [3]float64{37, 99, 235}
+	}
+	var c [3]int
+	for i := range c {
+		c[i] = int(math.Round(232 + (to[i]-232)*t))
+	}
+	return fmt.Sprintf("#%02x%02x%02x", c[0], c[1], c[2])
+}
+
+func frameTitle(n, root *flameNode) string {
+	return fmt.Sprintf("%s\nhead − base: %s\nchanged: %s (%.1f%% of all change)",
+		n.name, signedScale(n.net), benchunit.Scale(n.abs, benchunit.Decimal), 100*n.abs/root.abs)
+}
+
+func signedScale(v float64) string {
+	s := benchunit.Scale(v, benchunit.Decimal)
+	if v > 0 {
+		s = "+" + s
+	}
+	return s
+}
+
+// shortFuncName drops a function's package path, keeping its package:
+// "example.com/server.(*Router).match" is "server.(*Router).match".
+func shortFuncName(name string) string {
+	// The last '/' before any '(' or '[' (a receiver or type parameters
+	// may hold slashes of their own).
+	end := len(name)
+	if i := strings.IndexAny(name, "(["); i >= 0 {
+		end = i
+	}
+	if i := strings.LastIndexByte(name[:end], '/'); i >= 0 {
+		return name[i+1:]
+	}
+	return name
+}
+
+// fitLabel shortens a frame's label to its width, or returns "" when not
+// even a few characters fit.
+func fitLabel(s string, w float64) string {
+	n := int((w - 6) / flameCharW)
+	if n < 3 {
+		return ""
+	}
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
+func px2(v float64) string {
+	s := strconv.FormatFloat(v, 'f', 2, 64)
+	s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	if s == "" || s == "-0" {
+		return "0"
+	}
+	return s
+}
+
+func frac(v float64) string {
+	s := strconv.FormatFloat(v, 'f', 6, 64)
+	s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	if s == "" {
+		return "0"
+	}
+	return s
+}

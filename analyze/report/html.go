@@ -1,0 +1,584 @@
+package report
+
+import (
+	"fmt"
+	"html/template"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/perfgate/perfgate/analyze"
+)
+
+// HTMLOptions configure HTML.
+type HTMLOptions struct {
+	// Title is the page's title; "" means "perfgate: " and the outcome.
+	Title string
+	// Flames are diff flame graphs by result, key Benchmark+" "+Unit: the
+	// folded stacks (analyze.Folded's format: "root;...;leaf value" per
+	// line, values negative where the base was more expensive) of the diff
+	// profile behind the result's hot functions.
+	Flames map[string][]byte
+}
+
+// HTML writes v as one self-contained page that needs no network: styles,
+// charts (inline SVG drawn here) and a little script are all in it. It
+// shows the outcome and the counts in a banner; a table of the
+// regressions; for each regression (and each result with a flame graph)
+// its figures, a chart of every round's value base against head, its hot
+// functions with the call path of the first, and a diff flame graph; a
+// chart of the latency percentiles of each load scenario, base against
+// head; all results, grouped as the text tables are; and the notes.
+//
+// The output depends on v and opts only: no timestamps, stable order,
+// fixed float formatting. Everything from v is escaped by html/template.
+func HTML(w io.Writer, v *analyze.Verdict, opts HTMLOptions) error {
+	page := newHTMLPage(v, opts)
+	if err := htmlTemplate.Execute(w, page); err != nil {
+		return fmt.Errorf("writing the HTML report: %w", err)
+	}
+	return nil
+}
+
+type htmlPage struct {
+	Title        string
+	Verdict      string // the outcome, as a CSS class
+	Word         string // the outcome, for people
+	Icon         string
+	Counts       string
+	Base, Head   string
+	Alpha        string
+	Error        string
+	Inconclusive bool
+	Regressions  []htmlRow
+	Improvements []htmlRow
+	Details      []htmlDetail
+	Load         []*barChart
+	Groups       []htmlGroup
+	Notes        []string
+	Footnotes    []string
+	Extra        []htmlDetail // flame graphs of no result
+	BaseName     string
+	HeadName     string
+}
+
+// htmlRow is a result as a table row.
+type htmlRow struct {
+	Benchmark string
+	Config    string
+	Unit      string
+	Base      string
+	Head      string
+	Delta     string
+	P         string
+	N         string
+	Threshold string
+	Status    string // the status, as a CSS class
+	Decision  string // what the gate made of it, in words
+	Marks     string // footnote marks of its warnings
+	Top       string // the first hot function
+	TopShare  string
+	Anchor    string // the id of its details, or ""
+}
+
+// htmlDetail is the section of one result: figures, rounds, hot
+// functions, flame graph.
+type htmlDetail struct {
+	ID       string
+	Row      htmlRow
+	Rounds   *lineChart
+	Hot      []htmlHot
+	Path     []string
+	Flame    *flameGraph
+	FlameKey string
+	Profiles []string
+	Warnings []string
+}
+
+type htmlHot struct {
+	Function string
+	Service  string
+	Growth   string
+	Share    string
+	ShareW   string // the share bar's width
+	Base     string
+	Head     string
+	BaseCum  string
+	HeadCum  string
+}
+
+// htmlGroup is the results of one file configuration and unit.
+type htmlGroup struct {
+	Unit   string
+	Config string
+	Rows   []htmlRow
+}
+
+func newHTMLPage(v *analyze.Verdict, opts HTMLOptions) *htmlPage {
+	p := &htmlPage{
+		Title:        opts.Title,
+		Verdict:      string(v.Verdict),
+		Word:         verdictWord(v),
+		Icon:         htmlIcon(v.Verdict),
+		Counts:       strings.Join(counts(v), ", "),
+		Base:         sideString(v.Base),
+		Head:         sideString(v.Head),
+		Alpha:        strconv.FormatFloat(v.Alpha, 'g', -1, 64),
+		Error:        v.Error,
+		Inconclusive: v.Verdict == analyze.Inconclusive,
+		Notes:        v.Notes,
+		BaseName:     "base",
+		HeadName:     "head",
+	}
+	if p.Title == "" {
+		p.Title = "perfgate: " + string(v.Verdict)
+	}
+	if p.Base != "" {
+		p.BaseName = "base " + p.Base
+	}
+	if p.Head != "" {
+		p.HeadName = "head " + p.Head
+	}
+	keys := varyingKeys(v.Results)
+	var notes footnotes
+	rows := make([]htmlRow, len(v.Results))
+	for i, r := range v.Results {
+		rows[i] = newHTMLRow(r, keys, &notes)
+	}
+	p.Footnotes = notes.list
+
+	// Sections of the regressions, worst first, then of the other results
+	// with a flame graph, in the verdict's order.
+	used := make(map[string]bool)
+	addDetail := func(i int) {
+		r := v.Results[i]
+		key := r.Benchmark + " " + r.Unit
+		d := htmlDetail{
+			ID:       "result-" + strconv.Itoa(i+1),
+			Rounds:   roundsChart(r, p.BaseName, p.HeadName),
+			Profiles: r.Profiles,
+			Warnings: r.Warnings,
+		}
+		rows[i].Anchor = d.ID
+		d.Row = rows[i]
+		for _, h := range r.Hot {
+			d.Hot = append(d.Hot, htmlHot{
+				Function: h.Function, Service: h.Service,
+				Growth: hotGrowth(h), Share: Percent(roundShare(h.Share)), ShareW: px(60 * clamp01(h.Share)),
+				Base: Cost(h.Base, h.Unit), Head: Cost(h.Head, h.Unit),
+				BaseCum: Cost(h.BaseCum, h.Unit), HeadCum: Cost(h.HeadCum, h.Unit),
+			})
+		}
+		if len(r.Hot) > 0 {
+			d.Path = r.Hot[0].Path
+		}
+		if f, ok := opts.Flames[key]; ok && !used[key] {
+			used[key] = true
+			d.Flame, d.FlameKey = layoutFlame(f), key
+		}
+		p.Details = append(p.Details, d)
+	}
+	regs := indexByStatus(v, analyze.StatusRegression)
+	for _, i := range regs {
+		addDetail(i)
+	}
+	for i, r := range v.Results {
+		if r.Status != analyze.StatusRegression && opts.Flames[r.Benchmark+" "+r.Unit] != nil {
+			addDetail(i)
+		}
+	}
+	for _, i := range regs {
+		p.Regressions = append(p.Regressions, rows[i])
+	}
+	for _, i := range indexByStatus(v, analyze.StatusImprovement) {
+		p.Improvements = append(p.Improvements, rows[i])
+	}
+	var extra []string
+	for k := range opts.Flames {
+		if !used[k] {
+			extra = append(extra, k)
+		}
+	}
+	slices.Sort(extra)
+	for _, k := range extra {
+		p.Extra = append(p.Extra, htmlDetail{ID: "extra-" + strconv.Itoa(len(p.Extra)+1), Flame: layoutFlame(opts.Flames[k]), FlameKey: k})
+	}
+
+	// Latency charts of load scenarios, one per scenario and service, in
+	// order of first appearance.
+	type svc struct{ scenario, service string }
+	var order []svc
+	bySvc := make(map[svc][]analyze.Result)
+	for _, r := range v.Results {
+		sc, sv, ok := loadName(r.Benchmark)
+		if !ok {
+			continue
+		}
+		k := svc{sc, sv}
+		if _, seen := bySvc[k]; !seen {
+			order = append(order, k)
+		}
+		bySvc[k] = append(bySvc[k], r)
+	}
+	for _, k := range order {
+		if c := latencyChart("scenario "+k.scenario+", service "+k.service, bySvc[k], p.BaseName, p.HeadName); c != nil {
+			p.Load = append(p.Load, c)
+		}
+	}
+
+	// All results, grouped as the text report's tables.
+	for i := 0; i < len(v.Results); {
+		j := i + 1
+		for j < len(v.Results) && sameTable(v.Results[i], v.Results[j]) {
+			j++
+		}
+		g := htmlGroup{Unit: v.Results[i].Unit, Rows: rows[i:j]}
+		var cfg []string
+		for _, kv := range v.Results[i].Config {
+			if slices.Contains(keys, kv.Key) {
+				cfg = append(cfg, kv.Key+"="+kv.Value)
+			}
+		}
+		g.Config = strings.Join(cfg, " ")
+		p.Groups = append(p.Groups, g)
+		i = j
+	}
+	return p
+}
+
+func newHTMLRow(r analyze.Result, keys []string, notes *footnotes) htmlRow {
+	row := htmlRow{
+		Benchmark: r.Benchmark,
+		Config:    configLabel(r, keys),
+		Unit:      r.Unit,
+		Base:      peopleCell(r, r.Base),
+		Head:      peopleCell(r, r.Head),
+		Delta:     deltaCell(r),
+		P:         pString(r),
+		N:         nString(r),
+		Threshold: Percent(r.Threshold),
+		Status:    string(r.Status),
+		Decision:  statusText(r),
+		Marks:     strings.TrimSpace(notes.mark(r.Warnings)),
+	}
+	if len(r.Hot) > 0 {
+		h := r.Hot[0]
+		row.Top = h.Function
+		if h.Service != "" {
+			row.Top += " in " + h.Service
+		}
+		row.TopShare = Percent(roundShare(h.Share))
+	}
+	return row
+}
+
+// roundShare rounds a share to a whole percent, as the text report shows
+// it.
+func roundShare(f float64) float64 {
+	return float64(int(f*100+0.5)) / 100
+}
+
+func clamp01(f float64) float64 {
+	return min(1, max(0, f))
+}
+
+func htmlIcon(o analyze.Outcome) string {
+	switch o {
+	case analyze.Regression:
+		return "✖"
+	case analyze.Pass:
+		return "✔"
+	case analyze.Inconclusive:
+		return "?"
+	case analyze.Error:
+		return "!"
+	}
+	return ""
+}
+
+var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
+	// parts splits a benchmark name at its slashes, where a line may break.
+	"parts": func(name string) []string { return strings.SplitAfter(name, "/") },
+}).Parse(htmlSource))
+
+const htmlSource = `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="perfgate">
+<title>{{.Title}}</title>
+<script>
+/* Errors of this page's scripts are kept in <body data-errors>, so that a
+   test (or a curious reader) can see them. */
+(function () {
+  var errors = [];
+  function record(msg) {
+    errors.push(String(msg));
+    if (document.body) document.body.setAttribute("data-errors", errors.join("\n"));
+  }
+  window.onerror = function (msg, src, line, col) { record(msg + " (" + line + ":" + col + ")"); return false; };
+  window.addEventListener("unhandledrejection", function (e) { record("unhandled rejection: " + e.reason); });
+  document.addEventListener("DOMContentLoaded", function () {
+    if (errors.length) document.body.setAttribute("data-errors", errors.join("\n"));
+  });
+})();
+</script>
+<style>
+:root {
+  --fg: #1f2328; --muted: #59636e; --line: #d1d9e0; --soft: #f6f8fa;
+  --red: #cf222e; --red-bg: #ffebe9; --green: #1a7f37; --green-bg: #dafbe1;
+  --amber: #9a6700; --amber-bg: #fff8c5; --blue: #0969da;
+  --base: ` + baseColor + `; --head: ` + headColor + `;
+}
+* { box-sizing: border-box; }
+body {
+  margin: 0; color: var(--fg); background: #fff;
+  font: 15px/1.5 system-ui, -apple-system, "Segoe UI", "Noto Sans", "DejaVu Sans", Helvetica, Arial, sans-serif;
+}
+main, .banner-inner { max-width: 1180px; margin: 0 auto; padding: 0 24px; }
+code, .mono, td.num { font-family: ui-monospace, SFMono-Regular, "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 13px; }
+td.num { font-variant-numeric: tabular-nums; text-align: right; white-space: nowrap; }
+h2 { font-size: 20px; margin: 36px 0 12px; padding-bottom: 6px; border-bottom: 1px solid var(--line); }
+h3 { font-size: 16px; margin: 0 0 4px; overflow-wrap: anywhere; }
+a { color: var(--blue); text-decoration: none; }
+a:hover { text-decoration: underline; }
+.banner { color: #fff; padding: 22px 0 20px; margin-bottom: 8px; background: #57606a; }
+.banner.regression, .banner.error { background: linear-gradient(135deg, #a40e26, #cf222e); }
+.banner.pass { background: linear-gradient(135deg, #116329, #1a7f37); }
+.banner.inconclusive { background: linear-gradient(135deg, #7d4e00, #bf8700); }
+.verdict { display: flex; align-items: center; gap: 14px; font-size: 30px; font-weight: 700; letter-spacing: .04em; }
+.verdict .icon { display: inline-flex; width: 40px; height: 40px; border-radius: 50%; background: rgba(255,255,255,.2);
+  align-items: center; justify-content: center; font-size: 22px; }
+.summary { font-size: 17px; margin-top: 6px; }
+.sides { margin-top: 6px; opacity: .92; font-size: 14px; }
+.sides .mono { background: rgba(255,255,255,.16); padding: 1px 6px; border-radius: 4px; }
+.error-box { margin: 16px 0; padding: 12px 16px; border-left: 4px solid var(--red); background: var(--red-bg); white-space: pre-wrap; }
+.hint { color: var(--muted); }
+table { border-collapse: collapse; width: 100%; margin: 8px 0 4px; }
+th, td { padding: 6px 10px; border-bottom: 1px solid var(--line); vertical-align: top; }
+th { text-align: left; font-size: 13px; color: var(--muted); font-weight: 600; background: var(--soft); }
+th.num { text-align: right; }
+td.name { overflow-wrap: anywhere; }
+tr.group th { background: #fff; color: var(--fg); font-size: 14px; padding-top: 18px; border-bottom: 2px solid var(--line); }
+.cfg { color: var(--muted); font-size: 12px; display: block; }
+.status { display: inline-block; padding: 0 8px; border-radius: 10px; font-size: 12px; font-weight: 600; white-space: nowrap;
+  background: var(--soft); color: var(--muted); border: 1px solid var(--line); }
+.status.regression { background: var(--red-bg); color: var(--red); border-color: #ffcecb; }
+.status.improvement { background: var(--green-bg); color: var(--green); border-color: #aceebb; }
+.status.too-few-samples, .status.changed { background: var(--amber-bg); color: var(--amber); border-color: #f5e0a0; }
+td.delta.regression { color: var(--red); font-weight: 700; }
+td.delta.improvement { color: var(--green); font-weight: 700; }
+.details { display: flex; flex-wrap: wrap; gap: 18px; margin: 18px 0; }
+.detail { border: 1px solid var(--line); border-radius: 8px; padding: 16px 18px; flex: 0 1 calc(50% - 9px); min-width: 0; }
+.detail.wide { flex-basis: 100%; }
+.detail .chart.rounds { width: 100%; max-width: 560px; }
+.detail.regression { border-left: 5px solid var(--red); }
+.figures { color: var(--muted); margin-bottom: 10px; }
+.figures b { color: var(--fg); font-weight: 600; }
+.charts { display: flex; flex-wrap: wrap; gap: 16px; }
+.chart { background: #fff; max-width: 100%; height: auto; }
+.chart text { font: 11px system-ui, "DejaVu Sans", sans-serif; fill: var(--muted); }
+.chart .title { font-size: 13px; font-weight: 600; fill: var(--fg); }
+.chart .grid { stroke: #eaeef2; }
+.chart .axis { stroke: #8c959f; }
+.chart .barlabel { fill: var(--fg); font-size: 10px; }
+.chart .err { stroke: #24292f; stroke-width: 1.2; }
+.chart .grouplabel.regression { fill: var(--red); font-weight: 700; }
+.hot { margin-top: 12px; }
+.hot td.fn { word-break: break-all; }
+.sharebar { vertical-align: middle; margin-right: 6px; }
+.path { margin: 6px 0 0; font-size: 13px; color: var(--muted); }
+.path code { color: var(--fg); background: var(--soft); padding: 1px 5px; border-radius: 4px; }
+.flamebox { margin-top: 14px; }
+.flamebox .caption { font-size: 13px; color: var(--muted); margin-bottom: 4px; }
+svg.flame { width: 100%; height: auto; display: block; border: 1px solid var(--line); border-radius: 4px; background: #fff; }
+svg.flame g.frame { cursor: pointer; }
+svg.flame rect { stroke: #fff; stroke-width: .5; }
+svg.flame g.frame:hover rect { stroke: #24292f; stroke-width: 1; }
+svg.flame text { font: 11px ui-monospace, "DejaVu Sans Mono", monospace; fill: #1f2328; pointer-events: none; }
+.key { display: inline-flex; align-items: center; gap: 6px; margin-right: 14px; }
+.swatch { display: inline-block; width: 12px; height: 12px; border-radius: 2px; }
+ul.notes li, ol.footnotes li { margin: 4px 0; }
+.profiles { font-size: 13px; color: var(--muted); margin-top: 8px; }
+footer { color: var(--muted); font-size: 12px; margin: 40px 0 24px; }
+</style>
+</head>
+<body data-errors="">
+<header class="banner {{.Verdict}}">
+<div class="banner-inner">
+<div class="verdict" id="verdict"><span class="icon">{{.Icon}}</span><span>{{.Word}}</span></div>
+{{with .Counts}}<div class="summary">{{.}}</div>{{end}}
+<div class="sides">{{with .Base}}base <span class="mono">{{.}}</span>{{end}}{{if and .Base .Head}} &nbsp;→&nbsp; {{end}}{{with .Head}}head <span class="mono">{{.}}</span>{{end}}{{if .Alpha}} &nbsp;·&nbsp; alpha {{.Alpha}}{{end}}</div>
+</div>
+</header>
+<main>
+{{with .Error}}<div class="error-box"><b>error:</b> {{.}}</div>{{end}}
+{{if .Inconclusive}}<p class="hint">Inconclusive: too few samples to tell a change from noise; run more rounds.</p>{{end}}
+
+{{if .Regressions}}
+<h2>Regressions, worst first</h2>
+<table>
+<thead><tr><th>Benchmark</th><th>Unit</th><th class="num">Base</th><th class="num">Head</th><th class="num">Δ</th><th class="num">p</th><th class="num">Threshold</th><th>Top function</th></tr></thead>
+<tbody>
+{{range .Regressions}}<tr>
+<td class="name">{{if .Anchor}}<a href="#{{.Anchor}}">{{template "name" .Benchmark}}</a>{{else}}{{template "name" .Benchmark}}{{end}}{{with .Config}}<span class="cfg">{{.}}</span>{{end}}</td>
+<td>{{.Unit}}</td><td class="num">{{.Base}}</td><td class="num">{{.Head}}</td><td class="num delta regression">{{.Delta}}</td>
+<td class="num">{{.P}}</td><td class="num">{{.Threshold}}</td>
+<td>{{if .Top}}<code>{{.Top}}</code> <span class="hint">{{.TopShare}}</span>{{else}}<span class="hint">—</span>{{end}}</td>
+</tr>
+{{end}}</tbody>
+</table>
+{{end}}
+
+{{if .Load}}
+<h2>Latency under load</h2>
+<p class="hint">Medians of the rounds, with their 95% confidence intervals.</p>
+<div class="charts">
+{{range .Load}}{{template "bars" .}}{{end}}
+</div>
+{{end}}
+
+{{if .Improvements}}
+<h2>Improvements</h2>
+<table>
+<thead><tr><th>Benchmark</th><th>Unit</th><th class="num">Base</th><th class="num">Head</th><th class="num">Δ</th><th class="num">p</th></tr></thead>
+<tbody>
+{{range .Improvements}}<tr>
+<td class="name">{{template "name" .Benchmark}}{{with .Config}}<span class="cfg">{{.}}</span>{{end}}</td>
+<td>{{.Unit}}</td><td class="num">{{.Base}}</td><td class="num">{{.Head}}</td><td class="num delta improvement">{{.Delta}}</td><td class="num">{{.P}}</td>
+</tr>
+{{end}}</tbody>
+</table>
+{{end}}
+
+{{if .Details}}
+<h2>What changed, result by result</h2>
+<div class="details">
+{{range .Details}}{{template "detail" .}}{{end}}
+</div>
+{{end}}
+
+{{if .Extra}}
+<h2>Other flame graphs</h2>
+{{range .Extra}}{{template "flame" .}}{{end}}
+{{end}}
+
+{{if .Groups}}
+<h2>All results</h2>
+<table class="all">
+<thead><tr><th>Benchmark</th><th class="num">Base</th><th class="num">Head</th><th class="num">Δ</th><th class="num">p</th><th class="num">n</th><th>Decision</th></tr></thead>
+{{range .Groups}}<tbody>
+<tr class="group"><th colspan="7">{{.Unit}}{{with .Config}} <span class="cfg" style="display:inline">{{.}}</span>{{end}}</th></tr>
+{{range .Rows}}<tr>
+<td class="name">{{if .Anchor}}<a href="#{{.Anchor}}">{{template "name" .Benchmark}}</a>{{else}}{{template "name" .Benchmark}}{{end}}</td>
+<td class="num">{{.Base}}</td><td class="num">{{.Head}}</td><td class="num delta {{.Status}}">{{.Delta}}</td><td class="num">{{.P}}</td><td class="num">{{.N}}</td>
+<td><span class="status {{.Status}}">{{.Decision}}</span>{{with .Marks}} <sup>{{.}}</sup>{{end}}</td>
+</tr>
+{{end}}</tbody>
+{{end}}</table>
+{{with .Footnotes}}<ol class="footnotes">{{range .}}<li>{{.}}</li>{{end}}</ol>{{end}}
+{{end}}
+
+{{if .Notes}}
+<h2>Notes</h2>
+<ul class="notes">{{range .Notes}}<li>{{.}}</li>{{end}}</ul>
+{{end}}
+<footer>perfgate: the gate decides a regression when a change is significant (Mann-Whitney U test, p &lt; alpha) and beyond its threshold. Click a frame of a flame graph to zoom in, the top frame to zoom out.</footer>
+</main>
+<script>
+/* Click to zoom the flame graphs: a clicked frame fills the width, its
+   ancestors span it, the rest hides. The page reads the same without. */
+(function () {
+  function fit(g, x, w) {
+    var r = g.querySelector("rect"), t = g.querySelector("text");
+    if (r) { r.setAttribute("x", x.toFixed(2)); r.setAttribute("width", Math.max(w, 0).toFixed(2)); }
+    if (!t) return;
+    t.setAttribute("x", (x + 3).toFixed(2));
+    var name = g.getAttribute("data-n") || "", n = Math.floor((w - 6) / 7);
+    t.textContent = n < 3 ? "" : (name.length > n ? name.slice(0, n - 1) + "\u2026" : name);
+  }
+  var svgs = document.querySelectorAll("svg.flame");
+  Array.prototype.forEach.call(svgs, function (svg) {
+    var W = parseFloat(svg.getAttribute("data-width")) || 1;
+    var frames = Array.prototype.slice.call(svg.querySelectorAll("g.frame"));
+    function num(g, a) { return parseFloat(g.getAttribute(a)) || 0; }
+    function zoom(f) {
+      var fx = num(f, "data-x"), fw = num(f, "data-w"), fd = num(f, "data-d"), eps = 1e-7;
+      if (fw <= 0) return;
+      frames.forEach(function (g) {
+        var x = num(g, "data-x"), w = num(g, "data-w"), d = num(g, "data-d");
+        var show = false, nx = 0, nw = W;
+        if (d < fd) {
+          show = x <= fx + eps && x + w >= fx + fw - eps;
+        } else if (x >= fx - eps && x + w <= fx + fw + eps) {
+          nx = (x - fx) / fw * W; nw = w / fw * W; show = nw >= 0.5;
+        }
+        g.style.display = show ? "" : "none";
+        if (show) fit(g, nx, nw);
+      });
+    }
+    svg.addEventListener("click", function (e) {
+      var g = e.target && e.target.closest ? e.target.closest("g.frame") : null;
+      if (g) zoom(g);
+    });
+  });
+})();
+</script>
+</body>
+</html>
+{{define "name"}}{{range parts .}}{{.}}<wbr>{{end}}{{end}}
+{{define "detail"}}<section class="detail {{.Row.Status}}{{if or .Hot .Flame}} wide{{end}}" id="{{.ID}}">
+<h3>{{template "name" .Row.Benchmark}} <span class="hint">{{.Row.Unit}}</span></h3>
+{{with .Row.Config}}<div class="cfg">{{.}}</div>{{end}}
+<div class="figures"><span class="status {{.Row.Status}}">{{.Row.Decision}}</span>
+&nbsp; <b>{{.Row.Delta}}</b>{{if .Row.Delta}} &nbsp;·&nbsp;{{end}} base <b>{{.Row.Base}}</b> → head <b>{{.Row.Head}}</b>
+{{with .Row.P}}&nbsp;·&nbsp; p {{.}}{{end}} &nbsp;·&nbsp; n {{.Row.N}} &nbsp;·&nbsp; threshold {{.Row.Threshold}}</div>
+{{range .Warnings}}<div class="hint">⚠ {{.}}</div>{{end}}
+{{with .Rounds}}{{template "rounds" .}}{{end}}
+{{if .Hot}}<div class="hot">
+<table>
+<thead><tr><th>Hot function</th><th>Service</th><th class="num">Growth</th><th>Share</th><th class="num">Base</th><th class="num">Head</th><th class="num">Cumulative</th></tr></thead>
+<tbody>
+{{range .Hot}}<tr><td class="fn"><code>{{.Function}}</code></td><td>{{.Service}}</td><td class="num">{{.Growth}}</td>
+<td class="num" style="text-align:left"><svg class="sharebar" width="60" height="8" aria-hidden="true"><rect width="60" height="8" rx="2" fill="#eaeef2"/><rect width="{{.ShareW}}" height="8" rx="2" fill="#cf222e"/></svg>{{.Share}}</td>
+<td class="num">{{.Base}}</td><td class="num">{{.Head}}</td><td class="num">{{.BaseCum}} → {{.HeadCum}}</td></tr>
+{{end}}</tbody>
+</table>
+{{with .Path}}<p class="path">Call path of the first: {{range $i, $f := .}}{{if $i}} → {{end}}<code>{{$f}}</code>{{end}}</p>{{end}}
+</div>{{end}}
+{{if .Flame}}{{template "flame" .}}{{end}}
+{{with .Profiles}}<div class="profiles">Profiles: {{range $i, $f := .}}{{if $i}}, {{end}}<code>{{$f}}</code>{{end}}</div>{{end}}
+</section>
+{{end}}
+{{define "flame"}}<div class="flamebox">
+<div class="caption"><b>Diff flame graph</b>{{if not .Row.Benchmark}} of <code>{{.FlameKey}}</code>{{end}}: width is how much changed under a frame;
+<span class="key"><span class="swatch" style="background:#dc2626"></span>head costs more</span><span class="key"><span class="swatch" style="background:#2563eb"></span>head costs less</span>
+{{with .Flame}}{{.Caption}}{{if .BadLines}}; {{.BadLines}} lines could not be read{{end}}{{end}}</div>
+{{with .Flame}}{{if .Frames}}<svg class="flame" id="flame-{{$.ID}}" data-width="{{.Width}}" viewBox="0 0 {{.Width}} {{.Height}}" width="{{.Width}}" height="{{.Height}}" role="img" aria-label="diff flame graph">
+{{range .Frames}}<g class="frame" data-x="{{.DX}}" data-w="{{.DW}}" data-d="{{.Depth}}" data-n="{{.Name}}"><title>{{.Title}}</title><rect x="{{.X}}" y="{{.Y}}" width="{{.W}}" height="17" fill="{{.Fill}}"/>{{if .Label}}<text x="{{.X}}" y="{{.Y}}" dx="3" dy="12.5">{{.Label}}</text>{{end}}</g>
+{{end}}</svg>{{end}}{{end}}
+</div>{{end}}
+{{define "rounds"}}<svg class="chart rounds" viewBox="0 0 {{.Width}} {{.Height}}" width="{{.Width}}" height="{{.Height}}" role="img" aria-label="{{.Title}}">
+<text class="title" x="{{.Left}}" y="16">{{.Title}}</text>
+{{range .YTicks}}<line class="grid" x1="{{$.Left}}" x2="{{$.Right}}" y1="{{.Pos}}" y2="{{.Pos}}"/><text x="{{$.Left}}" y="{{.Pos}}" dx="-6" dy="4" text-anchor="end">{{.Label}}</text>
+{{end}}<line class="axis" x1="{{.Left}}" x2="{{.Right}}" y1="{{.Bottom}}" y2="{{.Bottom}}"/>
+{{range .XTicks}}<text x="{{.Pos}}" y="{{$.Bottom}}" dy="15" text-anchor="middle">{{.Label}}</text>
+{{end}}<text x="{{.Right}}" y="{{.Bottom}}" dy="32" text-anchor="end">{{.XLabel}}</text>
+<text transform="translate(14 {{.Top}}) rotate(-90)" text-anchor="end">{{.YLabel}}</text>
+{{range $s := .Series}}{{if $s.Center}}<line x1="{{$.Left}}" x2="{{$.Right}}" y1="{{$s.Center}}" y2="{{$s.Center}}" stroke="{{$s.Color}}" stroke-dasharray="4 3" stroke-opacity=".6"/>{{end}}
+<polyline points="{{$s.Points}}" fill="none" stroke="{{$s.Color}}" stroke-width="1.5" stroke-opacity=".7"/>
+{{range $s.Dots}}<circle cx="{{.X}}" cy="{{.Y}}" r="3.5" fill="{{$s.Color}}"><title>{{.Title}}</title></circle>{{end}}
+{{end}}{{range .Series}}<g transform="translate({{.LegendX}} 26)"><rect width="12" height="12" rx="2" fill="{{.Color}}"/><text x="17" y="10">{{.Name}}</text></g>
+{{end}}</svg>{{end}}
+{{define "bars"}}<svg class="chart latency" viewBox="0 0 {{.Width}} {{.Height}}" width="{{.Width}}" height="{{.Height}}" role="img" aria-label="{{.Title}}">
+<text class="title" x="{{.Left}}" y="16">{{.Title}}</text>
+{{range .YTicks}}<line class="grid" x1="{{$.Left}}" x2="{{$.Right}}" y1="{{.Pos}}" y2="{{.Pos}}"/><text x="{{$.Left}}" y="{{.Pos}}" dx="-6" dy="4" text-anchor="end">{{.Label}}</text>
+{{end}}<line class="axis" x1="{{.Left}}" x2="{{.Right}}" y1="{{.Bottom}}" y2="{{.Bottom}}"/>
+<text transform="translate(14 {{.Top}}) rotate(-90)" text-anchor="end">{{.YLabel}}</text>
+{{range .Groups}}<text class="grouplabel {{.Status}}" x="{{.X}}" y="{{$.Bottom}}" dy="16" text-anchor="middle">{{.Label}}</text>
+{{range .Bars}}<rect x="{{.X}}" y="{{.Y}}" width="{{.W}}" height="{{.H}}" rx="2" fill="{{.Color}}"><title>{{.Title}}</title></rect>{{if .ErrX}}<line class="err" x1="{{.ErrX}}" x2="{{.ErrX}}" y1="{{.ErrY1}}" y2="{{.ErrY2}}"/>{{end}}<text class="barlabel" x="{{.LabelX}}" y="{{.LabelY}}" text-anchor="middle">{{.Label}}</text>
+{{end}}{{end}}{{range .Legend}}<g transform="translate({{.LegendX}} 26)"><rect width="12" height="12" rx="2" fill="{{.Color}}"/><text x="17" y="10">{{.Name}}</text></g>
+{{end}}</svg>{{end}}
+`

@@ -1,0 +1,356 @@
+package report
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/pprof/profile"
+
+	"github.com/perfgate/perfgate/analyze"
+)
+
+func TestHTMLGolden(t *testing.T) {
+	var buf bytes.Buffer
+	if err := HTML(&buf, verdict(t), HTMLOptions{Flames: flames(t)}); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "compare.html.golden", buf.Bytes())
+
+	// The same input gives the same bytes.
+	var again bytes.Buffer
+	if err := HTML(&again, verdict(t), HTMLOptions{Flames: flames(t)}); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(buf.Bytes(), again.Bytes()) {
+		t.Error("two renderings of one input differ")
+	}
+
+	out := buf.String()
+	for _, want := range []string{
+		`<body data-errors="">`,
+		`<span>REGRESSION</span>`,
+		`<svg class="chart rounds"`,
+		`<svg class="chart latency"`,
+		`<svg class="flame"`,
+		`<title>example.com/server.(*Router).match`,
+		`<title>example.com/shop/cart.computePrice`,
+		`scenario checkout, service cart`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the page has no %q", want)
+		}
+	}
+	// Self-contained: nothing is fetched.
+	for _, bad := range []string{"http://", "https://", "<link", "src=", "@import", "url("} {
+		if strings.Contains(out, bad) {
+			t.Errorf("the page refers to something outside it: %q", bad)
+		}
+	}
+}
+
+// TestHTMLEscape: untrusted names are text, never markup.
+func TestHTMLEscape(t *testing.T) {
+	v := &analyze.Verdict{
+		Verdict: analyze.Regression, Alpha: 0.05,
+		Base:  analyze.Side{Ref: "<script>alert(1)</script>"},
+		Notes: []string{"<img src=x onerror=alert(1)>"},
+		Results: []analyze.Result{{
+			Benchmark: hostile + "<script>alert(2)</script>", Unit: "sec/op\"><svg onload=alert(3)>",
+			Base:  &analyze.Summary{Center: 1, N: 3, Values: []float64{1, 1, 1}},
+			Head:  &analyze.Summary{Center: 2, N: 3, Values: []float64{2, 2, 2}},
+			Delta: 1, P: 0.01, Status: analyze.StatusRegression, Regression: true,
+			Hot: []analyze.Hot{{Function: "</title><script>alert(4)</script>", Share: 1, Unit: "ns/op", Path: []string{"<b>x</b>"}}},
+		}},
+	}
+	flames := map[string][]byte{
+		v.Results[0].Benchmark + " " + v.Results[0].Unit: []byte("main;</title><script>alert(5)</script> 10\nmain;\"><b> -5\n"),
+		"</svg><script>alert(6)</script>":                []byte("x 1\n"),
+	}
+	var buf bytes.Buffer
+	if err := HTML(&buf, v, HTMLOptions{Title: "</title><script>alert(7)</script>", Flames: flames}); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	if n := strings.Count(out, "<script"); n != 2 {
+		t.Errorf("%d <script> elements, want the page's own 2", n)
+	}
+	// Every element is one of the page's own, and none has an event
+	// handler.
+	own := make(map[string]bool)
+	for _, tag := range strings.Fields(`html head meta title script style body header div span main p h2 h3
+		table thead tbody tr th td a code sup ol ul li footer b section wbr svg g rect text line polyline circle`) {
+		own[tag] = true
+	}
+	for _, m := range regexp.MustCompile(`</?([a-zA-Z][a-zA-Z0-9-]*)`).FindAllStringSubmatch(out, -1) {
+		if !own[strings.ToLower(m[1])] {
+			t.Errorf("the page has an element %q of no template", m[0])
+		}
+	}
+	if m := regexp.MustCompile(`<[^>]*\son[a-z]+=`).FindString(out); m != "" {
+		t.Errorf("the page has an event handler: %s", m)
+	}
+	if !strings.Contains(out, "&lt;/title&gt;&lt;script&gt;alert(4)&lt;/script&gt;") {
+		t.Error("a hot function's name is not escaped as text")
+	}
+}
+
+// TestFlameLayout lays out the diff of real CPU profiles (those of
+// analyze's hot-function tests, where main.work2 became 3x slower): the
+// widest, reddest frame under main.op is main.work2; no frame is narrower
+// than half a pixel; children sit inside their parents.
+func TestFlameLayout(t *testing.T) {
+	var sides [2]analyze.ProfileSide
+	for i, side := range []string{"base", "head"} {
+		dir := filepath.Join("..", "testdata", "profiles")
+		f, err := os.Open(filepath.Join(dir, "cpu-"+side+".pb.gz"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := profile.Parse(f)
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		ops, err := os.ReadFile(filepath.Join(dir, "cpu-"+side+".ops"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		work, err := strconv.ParseFloat(strings.TrimSpace(string(ops)), 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sides[i] = analyze.ProfileSide{Profiles: []*profile.Profile{p}, Work: work}
+	}
+	diff, err := analyze.DiffProfile(sides[0], sides[1], "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var folded bytes.Buffer
+	if err := analyze.Folded(&folded, diff, ""); err != nil {
+		t.Fatal(err)
+	}
+	g := layoutFlame(folded.Bytes())
+	if g == nil || len(g.Frames) < 5 || g.BadLines != 0 {
+		t.Fatalf("layout %+v", g)
+	}
+	if g.Frames[0].Name != "all" || g.Frames[0].W != "1100" {
+		t.Errorf("root frame %+v, want all, 1100 wide", g.Frames[0])
+	}
+	var work2 *flameFrame
+	for i := range g.Frames {
+		f := &g.Frames[i]
+		w, _ := strconv.ParseFloat(f.W, 64)
+		if w < flameMinWidth {
+			t.Errorf("frame %s is %v wide", f.Name, w)
+		}
+		if f.Name == "main.work2" && (work2 == nil || w > mustFloat(t, work2.W)) {
+			work2 = f
+		}
+	}
+	if work2 == nil {
+		t.Fatal("no main.work2 frame")
+	}
+	r, _ := strconv.ParseUint(work2.Fill[1:3], 16, 8)
+	b, _ := strconv.ParseUint(work2.Fill[5:7], 16, 8)
+	if r <= b || mustFloat(t, work2.W) < 300 {
+		t.Errorf("main.work2: fill %s, width %s: want red and wide", work2.Fill, work2.W)
+	}
+	if !strings.HasPrefix(work2.Title, "main.work2\nhead − base: +") {
+		t.Errorf("main.work2's title %q", work2.Title)
+	}
+}
+
+func mustFloat(t *testing.T, s string) float64 {
+	t.Helper()
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func TestFlameParse(t *testing.T) {
+	root, bad := parseFolded([]byte("a;b 10\na;c -4\n\nno value\na;b;d x\nfunc with space;e 2.5\na;b 0\n"))
+	if bad != 2 {
+		t.Errorf("%d bad lines, want 2", bad)
+	}
+	if root.abs != 16.5 || root.net != 8.5 {
+		t.Errorf("root abs %v net %v, want 16.5 and 8.5", root.abs, root.net)
+	}
+	a := root.children["a"]
+	if a == nil || a.abs != 14 || a.net != 6 || a.children["c"].net != -4 {
+		t.Errorf("frame a: %+v", a)
+	}
+	if root.children["func with space"] == nil {
+		t.Error("a name with spaces is cut")
+	}
+	if g := layoutFlame(nil); g != nil {
+		t.Errorf("no stacks: %+v, want nil", g)
+	}
+	if g := layoutFlame([]byte("garbage\n")); g == nil || g.BadLines != 1 || len(g.Frames) != 0 {
+		t.Errorf("garbage: %+v", g)
+	}
+	// Colors: red for growth, blue for shrinkage, grey for none.
+	for _, tt := range []struct {
+		net  float64
+		want string
+	}{{10, "#dc2626"}, {-10, "#2563eb"}, {0, "#e8e8e8"}} {
+		if got := flameColor(tt.net, 10); got != tt.want {
+			t.Errorf("flameColor(%v, 10) = %s, want %s", tt.net, got, tt.want)
+		}
+	}
+}
+
+func TestNiceAxis(t *testing.T) {
+	for _, tt := range []struct {
+		lo, hi float64
+		unit   string
+		zero   bool
+		want   string
+	}{
+		{0.996e-6, 1.105e-6, "sec/op", false, "0.98µs 1.00µs 1.02µs 1.04µs 1.06µs 1.08µs 1.10µs 1.12µs"},
+		{0, 0.048, "sec", true, "0s 10ms 20ms 30ms 40ms 50ms"},
+		{14 << 20, 18 << 20, "peak-rss-B", false, "14MiB 15MiB 16MiB 17MiB 18MiB"},
+		{18000, 20005, "req/s", false, "18.0k 18.5k 19.0k 19.5k 20.0k 20.5k"},
+		{5, 5, "allocs/op", false, "4.4 4.6 4.8 5.0 5.2 5.4 5.6"},
+		{0, 0, "sec/op", true, "0s 0.2s 0.4s 0.6s 0.8s 1.0s"},
+		{-0.3, 0.25, "", false, "-300m -200m -100m 0 100m 200m 300m"},
+	} {
+		ax := niceAxis(tt.lo, tt.hi, tt.unit, tt.zero)
+		if got := strings.Join(ax.labels, " "); got != tt.want {
+			t.Errorf("niceAxis(%v, %v, %s) = %s, want %s", tt.lo, tt.hi, tt.unit, got, tt.want)
+		}
+		if ax.lo > tt.lo || ax.hi < tt.hi {
+			t.Errorf("niceAxis(%v, %v, %s): [%v, %v] does not cover the values", tt.lo, tt.hi, tt.unit, ax.lo, ax.hi)
+		}
+	}
+}
+
+// TestHTMLChromium opens the page of the golden input in headless
+// Chromium, as a person would: the dumped DOM must hold the verdict, the
+// charts and the flame graphs, the page's scripts must raise no error,
+// and a screenshot must show something.
+func TestHTMLChromium(t *testing.T) {
+	bin := ""
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			bin = p
+			break
+		}
+	}
+	if bin == "" {
+		t.Skip("chromium not installed: apt-get install -y chromium")
+	}
+	dir := t.TempDir()
+	page := filepath.Join(dir, "report.html")
+	var buf bytes.Buffer
+	if err := HTML(&buf, verdict(t), HTMLOptions{Flames: flames(t)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(page, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	url := "file://" + filepath.ToSlash(page)
+
+	dom, stderr := runChromium(t, bin, filepath.Join(dir, "profile-dom"), "--dump-dom", url)
+	for _, want := range []string{
+		"REGRESSION",
+		`class="flame"`,
+		`class="frame"`,
+		"<title>example.com/server.(*Router).match",
+		`class="chart rounds"`,
+		`class="chart latency"`,
+	} {
+		if !strings.Contains(dom, want) {
+			t.Errorf("the DOM has no %q", want)
+		}
+	}
+	if m := regexp.MustCompile(`<body[^>]*>`).FindString(dom); !strings.Contains(m, `data-errors=""`) {
+		t.Errorf("the page's scripts raised errors: %s", m)
+	}
+	for _, line := range strings.Split(stderr, "\n") {
+		if strings.Contains(line, "Uncaught") || strings.Contains(line, "CONSOLE") && strings.Contains(line, "Error") {
+			t.Errorf("console error: %s", line)
+		}
+	}
+
+	// Click-to-zoom: a click on a frame fills the width with it, and raises
+	// no error.
+	zoom := filepath.Join(dir, "zoom.html")
+	clicked := strings.Replace(buf.String(), "</body>", `<script>
+(function () {
+  var frames = document.querySelectorAll("svg.flame g.frame"), g = frames[frames.length - 1];
+  g.dispatchEvent(new MouseEvent("click", {bubbles: true}));
+  var hidden = 0;
+  Array.prototype.forEach.call(frames, function (f) { if (f.style.display === "none") hidden++; });
+  document.body.setAttribute("data-zoomed", g.querySelector("rect").getAttribute("width") + " " + hidden);
+  frames[0].dispatchEvent(new MouseEvent("click", {bubbles: true}));
+})();
+</script>
+</body>`, 1)
+	if err := os.WriteFile(zoom, []byte(clicked), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dom, stderr = runChromium(t, bin, filepath.Join(dir, "profile-zoom"), "--dump-dom", "file://"+filepath.ToSlash(zoom))
+	body := regexp.MustCompile(`<body[^>]*>`).FindString(dom)
+	if !strings.Contains(body, `data-errors=""`) || strings.Contains(stderr, "Uncaught") {
+		t.Errorf("zooming raised errors: %s\n%s", body, stderr)
+	}
+	if m := regexp.MustCompile(`data-zoomed="1100.00 (\d+)"`).FindStringSubmatch(body); m == nil || m[1] == "0" {
+		t.Errorf("a clicked frame did not fill the width, hiding others: %s", body)
+	}
+
+	shot := filepath.Join(dir, "report.png")
+	runChromium(t, bin, filepath.Join(dir, "profile-shot"), "--screenshot="+shot, "--window-size=1280,2000", url)
+	fi, err := os.Stat(shot)
+	if err != nil {
+		t.Fatalf("no screenshot: %v", err)
+	}
+	if fi.Size() < 10<<10 {
+		t.Errorf("screenshot is %d bytes: nothing much on the page", fi.Size())
+	}
+	if dst := os.Getenv("PERFGATE_SCREENSHOT"); dst != "" {
+		// For a person who wants to look at it.
+		if b, err := os.ReadFile(shot); err == nil {
+			os.WriteFile(dst, b, 0o644)
+		}
+	}
+}
+
+// runChromium runs headless Chromium with args after the common flags and
+// returns its stdout and stderr; it fails the test if Chromium fails or
+// takes over a minute. Chromium's whole process group is killed
+// afterwards, so that none of its processes outlives the test.
+func runChromium(t *testing.T, bin, profileDir string, args ...string) (stdout, stderr string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, append([]string{
+		"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+		"--disable-background-networking", "--disable-component-update", "--disable-sync",
+		"--user-data-dir=" + profileDir, "--enable-logging=stderr", "--v=0",
+	}, args...)...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	cmd.Env = append(os.Environ(), "HOME="+profileDir)
+	ownProcessGroup(cmd)
+	cmd.WaitDelay = 5 * time.Second
+	err := cmd.Run()
+	killProcessGroup(cmd)
+	if ctx.Err() != nil {
+		t.Fatalf("chromium %v: timed out after 60s\n%s", args, errb.String())
+	}
+	if err != nil && !errors.Is(err, exec.ErrWaitDelay) {
+		t.Fatalf("chromium %v: %v\n%s", args, err, errb.String())
+	}
+	return out.String(), errb.String()
+}

@@ -1,0 +1,278 @@
+package report
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"golang.org/x/perf/benchunit"
+
+	"github.com/perfgate/perfgate/analyze"
+)
+
+// What every format says first, and in the same words: the outcome, the
+// counts of results by status, and the two sides.
+
+// statusNames are the statuses in the order a summary counts them, each
+// with the word the counts use.
+var statusNames = []struct {
+	status analyze.Status
+	name   string
+}{
+	{analyze.StatusRegression, "regressed"},
+	{analyze.StatusImprovement, "improved"},
+	{analyze.StatusWithinThreshold, "within threshold"},
+	{analyze.StatusUnchanged, "unchanged"},
+	{analyze.StatusChanged, "changed"},
+	{analyze.StatusTooFewSamples, "too few samples"},
+	{analyze.StatusBaseOnly, "base only"},
+	{analyze.StatusHeadOnly, "head only"},
+}
+
+// counts returns "3 regressed", "2 improved"... for the statuses present,
+// in the order of statusNames.
+func counts(v *analyze.Verdict) []string {
+	n := make(map[analyze.Status]int)
+	for _, r := range v.Results {
+		n[r.Status]++
+	}
+	var parts []string
+	for _, s := range statusNames {
+		if n[s.status] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n[s.status], s.name))
+		}
+	}
+	return parts
+}
+
+// countsOf is counts for some results only, as in "4 unchanged, 1 base
+// only".
+func countsOf(results []analyze.Result) string {
+	return strings.Join(counts(&analyze.Verdict{Results: results}), ", ")
+}
+
+// shortCommit is the abbreviation git prints by default.
+func shortCommit(c string) string {
+	if len(c) > 7 && isHex(c) {
+		return c[:7]
+	}
+	return c
+}
+
+func isHex(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range s {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
+
+// sideString names a side as "main 1111111 (dirty)", or "" when nothing
+// is known of it.
+func sideString(s analyze.Side) string {
+	var parts []string
+	if s.Ref != "" && !(s.Commit != "" && strings.HasPrefix(s.Commit, s.Ref)) { // a ref that is the commit is said once
+		parts = append(parts, s.Ref)
+	}
+	if s.Commit != "" {
+		parts = append(parts, shortCommit(s.Commit))
+	}
+	if s.Dirty {
+		parts = append(parts, "(dirty)")
+	}
+	return strings.Join(parts, " ")
+}
+
+// sidesString is "base main 1111111, head HEAD 2222222 (dirty)", leaving
+// out a side nothing is known of.
+func sidesString(v *analyze.Verdict) string {
+	var parts []string
+	if s := sideString(v.Base); s != "" {
+		parts = append(parts, "base "+s)
+	}
+	if s := sideString(v.Head); s != "" {
+		parts = append(parts, "head "+s)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// excess is how far a significant change went beyond its threshold, in
+// the direction of its status: a regression's badness, an improvement's
+// goodness. A change from a base of zero is infinite.
+func excess(r analyze.Result) float64 {
+	d := float64(r.Delta)
+	if math.IsNaN(d) {
+		return math.Inf(1)
+	}
+	return math.Abs(d) - r.Threshold
+}
+
+// byStatus returns the results of status s, largest excess first (the
+// worst regressions, the best improvements); ties keep the verdict's
+// order.
+func byStatus(v *analyze.Verdict, s analyze.Status) []analyze.Result {
+	var out []analyze.Result
+	for _, i := range indexByStatus(v, s) {
+		out = append(out, v.Results[i])
+	}
+	return out
+}
+
+// indexByStatus is byStatus as indexes of v.Results.
+func indexByStatus(v *analyze.Verdict, s analyze.Status) []int {
+	var out []int
+	for i, r := range v.Results {
+		if r.Status == s {
+			out = append(out, i)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b int) int {
+		return cmp.Compare(excess(v.Results[b]), excess(v.Results[a]))
+	})
+	return out
+}
+
+// others are the results that neither regressed nor improved, in the
+// verdict's order.
+func others(v *analyze.Verdict) []analyze.Result {
+	var out []analyze.Result
+	for _, r := range v.Results {
+		if r.Status != analyze.StatusRegression && r.Status != analyze.StatusImprovement {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// callPathFrames is how many frames of a call path the text and Markdown
+// reports show: the innermost, where the cost is.
+const callPathFrames = 4
+
+// trimPath keeps the last n frames of a call path, with "…" in place of
+// the rest.
+func trimPath(path []string, n int) []string {
+	if len(path) <= n {
+		return path
+	}
+	return append([]string{"…"}, path[len(path)-n:]...)
+}
+
+// varyingKeys are the configuration keys whose values differ between
+// results, in order of first appearance: what tells two results of the
+// same benchmark name apart.
+func varyingKeys(results []analyze.Result) []string {
+	var keys []string
+	seen := make(map[string]bool)
+	for _, r := range results {
+		for _, kv := range r.Config {
+			if !seen[kv.Key] {
+				seen[kv.Key] = true
+				keys = append(keys, kv.Key)
+			}
+		}
+	}
+	var out []string
+	for _, k := range keys {
+		for _, r := range results[1:] {
+			if r.Config.Get(k) != results[0].Config.Get(k) {
+				out = append(out, k)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// configLabel is "pkg=example.com/server" for the keys that vary.
+func configLabel(r analyze.Result, keys []string) string {
+	var parts []string
+	for _, k := range keys {
+		if v := r.Config.Get(k); v != "" {
+			parts = append(parts, k+"="+v)
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+// summaryCell is a side's center, scaled as its row's other center, and
+// its interval: "1.000µ ± 0%", or "-" for a side that did not run.
+func summaryCell(r analyze.Result, s *analyze.Summary) string {
+	var centers []float64
+	for _, x := range []*analyze.Summary{r.Base, r.Head} {
+		if x != nil {
+			centers = append(centers, x.Center)
+		}
+	}
+	return cellString(s, benchunit.CommonScale(centers, benchunit.ClassOf(r.Unit)))
+}
+
+// peopleCell is summaryCell with the unit's quantity, for the Markdown and
+// HTML reports: "1.000µs ± 0%", "14.00MiB ± 0%".
+func peopleCell(r analyze.Result, s *analyze.Summary) string {
+	if s == nil {
+		return "-"
+	}
+	var centers []float64
+	for _, x := range []*analyze.Summary{r.Base, r.Head} {
+		if x != nil {
+			centers = append(centers, x.Center)
+		}
+	}
+	return benchunit.CommonScale(centers, benchunit.ClassOf(r.Unit)).Format(s.Center) + quantity(r.Unit) + " " + interval(s)
+}
+
+// pString formats a p-value for people: "<0.001" rather than "0.000", ""
+// where there is none (one side only, or an assume=exact unit, compared
+// without a test).
+func pString(r analyze.Result) string {
+	if r.Base == nil || r.Head == nil || r.P == 0 {
+		return ""
+	}
+	if r.P < 0.001 {
+		return "<0.001"
+	}
+	return fmt.Sprintf("%.3f", r.P)
+}
+
+// nString is "10" or "4+3": the samples of each side.
+func nString(r analyze.Result) string {
+	switch {
+	case r.Base == nil && r.Head == nil:
+		return ""
+	case r.Base == nil:
+		return fmt.Sprint(r.Head.N)
+	case r.Head == nil:
+		return fmt.Sprint(r.Base.N)
+	case r.Base.N == r.Head.N:
+		return fmt.Sprint(r.Base.N)
+	}
+	return fmt.Sprintf("%d+%d", r.Base.N, r.Head.N)
+}
+
+// hotGrowth is a hot function's growth per unit of work, as writeHot
+// prints it: "+85.00ns/op".
+func hotGrowth(h analyze.Hot) string { return "+" + Cost(h.Head-h.Base, h.Unit) }
+
+// loadName splits a load result's name, BenchmarkLoad/scenario=S/service=X.
+func loadName(name string) (scenario, service string, ok bool) {
+	rest, ok := strings.CutPrefix(name, "BenchmarkLoad/scenario=")
+	if !ok {
+		return "", "", false
+	}
+	scenario, service, ok = strings.Cut(rest, "/service=")
+	return scenario, service, ok
+}
+
+// verdictWord is the outcome in capitals, as the first word of a report.
+func verdictWord(v *analyze.Verdict) string {
+	if v.Verdict == "" {
+		return "UNKNOWN"
+	}
+	return strings.ToUpper(string(v.Verdict))
+}

@@ -1,0 +1,274 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// fakeGitHub stands in for the REST API: it keeps the issue comments of
+// pull request 2 of Codertocat/Hello-World and records what it was asked.
+type fakeGitHub struct {
+	mu       sync.Mutex
+	comments []map[string]any
+	requests []string
+	forbid   bool // answer 403 to writes, as for a fork's token
+}
+
+func (f *fakeGitHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.requests = append(f.requests, r.Method+" "+r.URL.Path)
+	if r.Header.Get("Authorization") != "Bearer secret-token" {
+		http.Error(w, `{"message":"Bad credentials"}`, http.StatusUnauthorized)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	switch {
+	case r.Method == "GET" && r.URL.Path == "/user":
+		http.Error(w, `{"message":"Resource not accessible by integration"}`, http.StatusForbidden)
+	case r.Method == "GET" && r.URL.Path == "/repos/Codertocat/Hello-World/issues/2/comments":
+		json.NewEncoder(w).Encode(f.comments)
+	case f.forbid:
+		http.Error(w, `{"message":"Resource not accessible by integration"}`, http.StatusForbidden)
+	case r.Method == "POST" && r.URL.Path == "/repos/Codertocat/Hello-World/issues/2/comments":
+		var in struct{ Body string }
+		json.NewDecoder(r.Body).Decode(&in)
+		c := map[string]any{"id": 100 + len(f.comments), "body": in.Body, "user": map[string]any{"login": "github-actions[bot]"},
+			"html_url": "https://github.com/Codertocat/Hello-World/pull/2#issuecomment-100"}
+		f.comments = append(f.comments, c)
+		w.WriteHeader(http.StatusCreated)
+		json.NewEncoder(w).Encode(c)
+	case r.Method == "PATCH" && strings.HasPrefix(r.URL.Path, "/repos/Codertocat/Hello-World/issues/comments/"):
+		var in struct{ Body string }
+		json.NewDecoder(r.Body).Decode(&in)
+		for _, c := range f.comments {
+			if "/repos/Codertocat/Hello-World/issues/comments/"+jsonNumber(c["id"]) == r.URL.Path {
+				c["body"] = in.Body
+				json.NewEncoder(w).Encode(c)
+				return
+			}
+		}
+		http.NotFound(w, r)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+func jsonNumber(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// prCheckout makes a repository as actions/checkout leaves it for a
+// pull_request event: HEAD is the merge of the pull request's head (which
+// makes BenchmarkProcess slower) into its base. It returns the directory and
+// the base, head and merge commits.
+func prCheckout(t *testing.T) (dir, base, head, merge string) {
+	dir = hotRepo(t, `// Process is the code under benchmark.
+func Process(xs []int) int { return sum(xs) + checksum(xs) }
+
+//go:noinline
+func checksum(xs []int) int {
+	h := 0
+	for range 8 {
+		for _, x := range xs {
+			h = h*31 + x
+		}
+	}
+	return h
+}`)
+	// The pull request's code tries to reach the token, and to issue a
+	// workflow command: neither may work.
+	writeFiles(t, dir, map[string]string{"leak_test.go": `package hot
+
+import (
+	"fmt"
+	"os"
+	"testing"
+)
+
+func BenchmarkLeak(b *testing.B) {
+	if os.Getenv("INPUT_TOKEN") != "" || os.Getenv("GITHUB_TOKEN") != "" {
+		panic("the token leaked into the benchmark")
+	}
+	fmt.Println("::set-output name=verdict::pass")
+	fmt.Println("::error file=evil.go,line=1::forged")
+	for b.Loop() {
+	}
+}
+`, "perfgate.yml": "bench: {rounds: 4, benchtime: 20ms, profile: true}\nthresholds: {sec/op: 50%}\n"})
+	gitRun(t, dir, "add", "-A")
+	gitRun(t, dir, "commit", "-qm", "the pull request")
+	head = gitRun(t, dir, "rev-parse", "HEAD")
+	base = gitRun(t, dir, "rev-parse", "HEAD~2")
+	gitRun(t, dir, "checkout", "-q", "-b", "merge", base)
+	gitRun(t, dir, "merge", "-q", "--no-ff", "-m", "Merge "+head+" into "+base, head)
+	merge = gitRun(t, dir, "rev-parse", "HEAD")
+	// The base side must see the config and the leak test too: they are
+	// part of the base in a real repository.
+	return dir, base, head, merge
+}
+
+// actionEnv sets the environment of a GitHub Actions step for a
+// pull_request event on dir, with the REST API at api.
+func actionEnv(t *testing.T, dir, base, head, merge, api, eventName string) (summary, output string) {
+	t.Helper()
+	data, err := os.ReadFile("../../action/testdata/pull_request_opened.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev map[string]any
+	if err := json.Unmarshal(data, &ev); err != nil {
+		t.Fatal(err)
+	}
+	pr := ev["pull_request"].(map[string]any)
+	pr["base"].(map[string]any)["sha"] = base
+	pr["head"].(map[string]any)["sha"] = head
+	tmp := t.TempDir()
+	eventPath := filepath.Join(tmp, "event.json")
+	data, _ = json.Marshal(ev)
+	writeFiles(t, tmp, map[string]string{"event.json": string(data), "summary.md": "", "output": ""})
+	summary, output = filepath.Join(tmp, "summary.md"), filepath.Join(tmp, "output")
+	for k, v := range map[string]string{
+		"GITHUB_ACTIONS":      "true",
+		"GITHUB_EVENT_NAME":   eventName,
+		"GITHUB_EVENT_PATH":   eventPath,
+		"GITHUB_SHA":          merge,
+		"GITHUB_REPOSITORY":   "Codertocat/Hello-World",
+		"GITHUB_API_URL":      api,
+		"GITHUB_STEP_SUMMARY": summary,
+		"GITHUB_OUTPUT":       output,
+		"GITHUB_TOKEN":        "secret-token",
+		"INPUT_CONFIG":        "perfgate.yml",
+		"INPUT_TOKEN":         "secret-token",
+		"INPUT_COMMENT":       "true",
+	} {
+		t.Setenv(k, v)
+	}
+	return summary, output
+}
+
+// TestAction runs perfgate action in a simulated runner, twice: the first
+// run creates the pull request comment, the second updates it in place.
+func TestAction(t *testing.T) {
+	dir, base, head, merge := prCheckout(t)
+	gh := &fakeGitHub{}
+	api := httptest.NewServer(gh)
+	defer api.Close()
+	for run := 1; run <= 2; run++ {
+		summary, output := actionEnv(t, dir, base, head, merge, api.URL, "pull_request")
+		code, stdout, stderr := perfgate(t, context.Background(), "-C", dir, "action")
+		if code != exitRegression {
+			t.Fatalf("run %d: exit %d, want %d (regression)\nstderr: %s", run, code, exitRegression, stderr)
+		}
+		// Outputs: only perfgate's own values.
+		out, _ := os.ReadFile(output)
+		for _, want := range []string{"verdict<<", "\nregression\n", "regressions<<", "report<<", filepath.Join(dir, ".perfgate", "report.md")} {
+			if !strings.Contains(string(out), want) {
+				t.Errorf("run %d: GITHUB_OUTPUT lacks %q:\n%s", run, want, out)
+			}
+		}
+		if strings.Contains(string(out), "pass") {
+			t.Errorf("run %d: the benchmark's forged output reached GITHUB_OUTPUT:\n%s", run, out)
+		}
+		sum, _ := os.ReadFile(summary)
+		if !strings.HasPrefix(string(sum), "<!-- perfgate-report -->") || !strings.Contains(string(sum), "BenchmarkProcess") ||
+			!strings.Contains(string(sum), "checksum") {
+			t.Errorf("run %d: the job summary is not the report:\n%.600s", run, sum)
+		}
+		if !strings.Contains(string(sum), "https://github.com/Codertocat/Hello-World/commit/"+base) {
+			t.Errorf("run %d: the summary does not link the base commit", run)
+		}
+		// The token is masked, the pull request's output is fenced, and
+		// the regression is annotated on its source line.
+		if !strings.Contains(stdout, "::add-mask::secret-token") {
+			t.Errorf("run %d: the token is not masked", run)
+		}
+		stop := strings.Index(stdout, "::stop-commands::")
+		forged := strings.Index(stdout, "::error file=evil.go")
+		if stop < 0 || forged >= 0 && forged < stop {
+			t.Errorf("run %d: the benchmark's output is not inside stop-commands", run)
+		}
+		if !strings.Contains(stdout, "::error file=hot_test.go,line=") || !strings.Contains(stdout, "BenchmarkProcess") {
+			t.Errorf("run %d: no error annotation on BenchmarkProcess's source line:\n%s", run, stdout)
+		}
+		if _, err := os.Stat(filepath.Join(dir, ".perfgate", "report.md")); err != nil {
+			t.Errorf("run %d: no .perfgate/report.md: %v", run, err)
+		}
+	}
+	gh.mu.Lock()
+	defer gh.mu.Unlock()
+	var writes []string
+	for _, r := range gh.requests {
+		if !strings.HasPrefix(r, "GET") {
+			writes = append(writes, r)
+		}
+	}
+	if len(writes) != 2 || !strings.HasPrefix(writes[0], "POST /repos/Codertocat/Hello-World/issues/2/comments") ||
+		writes[1] != "PATCH /repos/Codertocat/Hello-World/issues/comments/100" {
+		t.Errorf("comment requests %q, want one POST then one PATCH of the same comment", writes)
+	}
+	if len(gh.comments) != 1 || !strings.Contains(gh.comments[0]["body"].(string), "BenchmarkProcess") {
+		t.Errorf("comments %v, want one report", gh.comments)
+	}
+}
+
+// TestActionFork: a fork's token cannot comment; the job gets the summary
+// and a warning, and its outcome is the verdict's, not a failure to comment.
+func TestActionFork(t *testing.T) {
+	dir, base, head, merge := prCheckout(t)
+	api := httptest.NewServer(&fakeGitHub{forbid: true})
+	defer api.Close()
+	summary, _ := actionEnv(t, dir, base, head, merge, api.URL, "pull_request")
+	code, stdout, _ := perfgate(t, context.Background(), "-C", dir, "action")
+	if code != exitRegression {
+		t.Fatalf("exit %d, want %d", code, exitRegression)
+	}
+	if !strings.Contains(stdout, "::warning::perfgate cannot comment") {
+		t.Errorf("no warning about the comment:\n%s", stdout)
+	}
+	if sum, _ := os.ReadFile(summary); !bytes.Contains(sum, []byte("BenchmarkProcess")) {
+		t.Error("no job summary")
+	}
+
+	// The second, privileged workflow posts the saved report.
+	gh := &fakeGitHub{}
+	api2 := httptest.NewServer(gh)
+	defer api2.Close()
+	t.Setenv("GITHUB_API_URL", api2.URL)
+	t.Setenv("GITHUB_TOKEN", "secret-token") // perfgate action took it out of this process's environment
+	code, _, stderr := perfgate(t, context.Background(), "-C", dir, "comment", "--report", ".perfgate/report.md")
+	if code != exitPass {
+		t.Fatalf("perfgate comment: exit %d: %s", code, stderr)
+	}
+	if len(gh.comments) != 1 || !strings.Contains(gh.comments[0]["body"].(string), "BenchmarkProcess") {
+		t.Errorf("perfgate comment posted %v", gh.comments)
+	}
+	// A file that is not a perfgate report is refused.
+	writeFiles(t, dir, map[string]string{"evil.md": "@everyone click here\n"})
+	if code, _, stderr := perfgate(t, context.Background(), "-C", dir, "comment", "--report", "evil.md"); code != exitError ||
+		!strings.Contains(stderr, "not a perfgate report") {
+		t.Errorf("perfgate comment on a foreign file: exit %d, %q", code, stderr)
+	}
+}
+
+// TestActionPullRequestTarget: the gate runs the pull request's code, so a
+// pull_request_target event is refused without the opt-in.
+func TestActionPullRequestTarget(t *testing.T) {
+	dir, base, head, merge := prCheckout(t)
+	api := httptest.NewServer(&fakeGitHub{})
+	defer api.Close()
+	actionEnv(t, dir, base, head, merge, api.URL, "pull_request_target")
+	code, _, stderr := perfgate(t, context.Background(), "-C", dir, "action")
+	if code != exitError || !strings.Contains(stderr, "pull_request_target") {
+		t.Errorf("exit %d, stderr %q; want 2 refusing pull_request_target", code, stderr)
+	}
+}
