@@ -272,3 +272,23 @@ func TestActionPullRequestTarget(t *testing.T) {
 		t.Errorf("exit %d, stderr %q; want 2 refusing pull_request_target", code, stderr)
 	}
 }
+
+// TestActionNoFail: with fail-on-regression off (as action.yml passes it,
+// INPUT_FAIL_ON_REGRESSION), a regression is reported, not a failure.
+func TestActionNoFail(t *testing.T) {
+	dir, base, head, merge := prCheckout(t)
+	api := httptest.NewServer(&fakeGitHub{})
+	defer api.Close()
+	_, output := actionEnv(t, dir, base, head, merge, api.URL, "pull_request")
+	t.Setenv("INPUT_FAIL_ON_REGRESSION", "false")
+	code, stdout, _ := perfgate(t, context.Background(), "-C", dir, "action")
+	if code != exitPass {
+		t.Fatalf("exit %d, want 0", code)
+	}
+	if !strings.Contains(stdout, "::notice::perfgate found 1 regressions; fail-on-regression is off") {
+		t.Errorf("no notice of the regression:\n%s", stdout)
+	}
+	if out, _ := os.ReadFile(output); !strings.Contains(string(out), "\nregression\n") {
+		t.Errorf("verdict output is not regression:\n%s", out)
+	}
+}
