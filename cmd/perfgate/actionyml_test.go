@@ -24,7 +24,7 @@ func TestActionYML(t *testing.T) {
 			Using string
 			Steps []struct {
 				ID, Run, Shell, Uses string
-				Env               map[string]string
+				Env                  map[string]string
 			}
 		}
 	}
