@@ -22,6 +22,13 @@ type Options struct {
 	Confidence float64
 	// Thresholds are the effect-size floors of the gate.
 	Thresholds Thresholds
+	// Paired compares round by round, as perfgate decides on its own
+	// runs, where the i-th value of each side was measured in the same
+	// interleaved round: see paired.go. Without it, Compare is benchstat.
+	Paired bool
+	// Looks is how many times the rounds are looked at to stop early
+	// (sequential testing); each look tests at Alpha/Looks. 0 means 1.
+	Looks int
 }
 
 // DefaultOptions are benchstat's statistics (alpha 0.05, 95% intervals)
@@ -183,6 +190,10 @@ func Compare(base, head *Results, opts Options) (*Verdict, error) {
 	if compared == 0 {
 		return nil, errors.New("no benchmark ran on both sides: nothing to compare")
 	}
+	if opts.Paired {
+		v.Paired, v.Looks = true, max(opts.Looks, 1)
+		decidePaired(v, opts.Alpha/float64(v.Looks))
+	}
 	v.Verdict = outcome(v.Results)
 	return v, nil
 }
@@ -199,6 +210,12 @@ func decide(r Result, cmp benchmath.Comparison, assumption benchmath.Assumption)
 		}
 		return StatusUnchanged
 	}
+	return decideSignificant(r)
+}
+
+// decideSignificant classifies a significant difference by its size and
+// direction.
+func decideSignificant(r Result) Status {
 	d := float64(r.Delta)
 	size := math.Abs(d)
 	if math.IsNaN(d) {
@@ -240,7 +257,7 @@ func outcome(results []Result) Outcome {
 		switch r.Status {
 		case StatusRegression:
 			return Regression
-		case StatusTooFewSamples:
+		case StatusTooFewSamples, StatusInconclusive:
 			o = Inconclusive
 		}
 	}

@@ -36,6 +36,7 @@ const (
 	StatusChanged         Status = "changed"          // significant, in a unit whose better direction is unknown
 	StatusUnchanged       Status = "unchanged"        // not significant
 	StatusTooFewSamples   Status = "too-few-samples"  // no difference could have been significant
+	StatusInconclusive    Status = "inconclusive"     // not significant, yet a change beyond the threshold is not ruled out
 	StatusBaseOnly        Status = "base-only"        // the benchmark ran on the base side only
 	StatusHeadOnly        Status = "head-only"        // the benchmark ran on the head side only
 )
@@ -46,8 +47,13 @@ type Verdict struct {
 	Verdict Outcome `json:"verdict"`
 	Base    Side    `json:"base"`
 	Head    Side    `json:"head"`
-	// Alpha is the significance level of each comparison.
-	Alpha   float64  `json:"alpha"`
+	// Alpha is the significance level: of each comparison in benchstat's
+	// mode, of each unit's results over all looks when Paired.
+	Alpha float64 `json:"alpha"`
+	// Paired says the results were compared round by round, corrected for
+	// many benchmarks (Holm, per unit) and for Looks looks at the rounds.
+	Paired  bool     `json:"paired,omitempty"`
+	Looks   int      `json:"looks,omitempty"`
 	Results []Result `json:"results"`
 	// Notes are things the reader must know that are not a result: a
 	// benchmark that ran on one side only, a round that failed.
@@ -203,7 +209,7 @@ func (f *Float) UnmarshalJSON(data []byte) error {
 func (r Result) FormatDelta() string {
 	d := float64(r.Delta)
 	switch {
-	case r.Status == StatusUnchanged || r.Status == StatusTooFewSamples:
+	case r.Status == StatusUnchanged || r.Status == StatusTooFewSamples || r.Status == StatusInconclusive:
 		return "~"
 	case math.IsNaN(d):
 		return "?"

@@ -90,7 +90,9 @@ func build(ctx context.Context, s *side, pkgs []Package, binDir, logFile string)
 	for i := range pkgs {
 		p := &pkgs[i]
 		p.Binary = filepath.Join(binDir, fmt.Sprintf("%02d-%s.test", i, filepath.Base(p.ImportPath)))
-		args := []string{"test", "-c", "-o", p.Binary}
+		// -trimpath: the same code gives the same binary whatever tree
+		// it is built in, so that the sides differ only by the change.
+		args := []string{"test", "-c", "-trimpath", "-o", p.Binary}
 		if len(s.Tags) > 0 {
 			args = append(args, "-tags", strings.Join(s.Tags, ","))
 		}

@@ -47,6 +47,10 @@ type Settings struct {
 	// Timeout bounds each benchmark process (go test's -timeout does not
 	// cover benchmarks).
 	Timeout time.Duration `yaml:"timeout" json:"timeout_ns"`
+	// MinRounds is the first round the results are looked at to stop
+	// early; they are looked at again every 4 rounds up to Rounds, the
+	// budget. 0, or not below Rounds, means Rounds always run.
+	MinRounds int `yaml:"min_rounds" json:"min_rounds"`
 }
 
 // Options configure Run.
@@ -67,6 +71,11 @@ type Options struct {
 	Out string
 	// Progress, if set, is called as the run advances.
 	Progress func(Progress)
+	// Stop, if set, is called after each measured round of the go test
+	// benchmarks, both sides done; when it says so, the rounds end there
+	// (an adaptive number of rounds: the caller looks at the results so
+	// far and stops when the answer is clear).
+	Stop func(round int) (bool, error)
 }
 
 // Progress is a step of a run, for a progress display.
@@ -101,7 +110,10 @@ type Info struct {
 	Dir   string  `json:"dir"`
 	Sides []*Side `json:"sides"`
 	Settings
-	GoBench   bool        `json:"go_bench"`
+	GoBench bool `json:"go_bench"`
+	// StoppedAt is the round after which the benchmarks' answer was
+	// clear and the rounds stopped, 0 when all ran.
+	StoppedAt int         `json:"stopped_at,omitempty"`
 	Scenarios []Scenario  `json:"scenarios,omitempty"`
 	Measured  []Round     `json:"measured"`
 	Load      []LoadRound `json:"load,omitempty"`
@@ -398,6 +410,17 @@ func (r *runner) measure(ctx context.Context) error {
 				return err
 			}
 			r.done++
+		}
+		if r.opts.Stop != nil && round < r.opts.Rounds {
+			stop, err := r.opts.Stop(round)
+			if err != nil {
+				return err
+			}
+			if stop {
+				r.info.StoppedAt = round
+				r.steps -= 2 * (r.opts.Rounds - round)
+				return r.writeInfo()
+			}
 		}
 	}
 	return nil

@@ -79,7 +79,8 @@ var Default = Config{
 		Packages:  []string{"./..."},
 		Run:       ".",
 		Benchtime: "100ms",
-		Rounds:    10,
+		Rounds:    20,
+		MinRounds: 8,
 		Profile:   true,
 		Timeout:   10 * time.Minute,
 	},
@@ -408,6 +409,9 @@ func (c *Config) Validate() error {
 	}
 	if b.Timeout <= 0 {
 		return fmt.Errorf("bench.timeout: %v is not positive", b.Timeout)
+	}
+	if b.MinRounds < 0 {
+		return fmt.Errorf("bench.min_rounds: %d is negative", b.MinRounds)
 	}
 	for _, s := range []struct {
 		name string

@@ -367,7 +367,7 @@ tr.group th { background: #fff; color: var(--fg); font-size: 14px; padding-top: 
   background: var(--soft); color: var(--muted); border: 1px solid var(--line); }
 .status.regression { background: var(--red-bg); color: var(--red); border-color: #ffcecb; }
 .status.improvement { background: var(--green-bg); color: var(--green); border-color: #aceebb; }
-.status.too-few-samples, .status.changed { background: var(--amber-bg); color: var(--amber); border-color: #f5e0a0; }
+.status.too-few-samples, .status.inconclusive, .status.changed { background: var(--amber-bg); color: var(--amber); border-color: #f5e0a0; }
 td.delta.regression { color: var(--red); font-weight: 700; }
 td.delta.improvement { color: var(--green); font-weight: 700; }
 .details { display: flex; flex-wrap: wrap; gap: 18px; margin: 18px 0; }

@@ -27,6 +27,7 @@ var statusNames = []struct {
 	{analyze.StatusUnchanged, "unchanged"},
 	{analyze.StatusChanged, "changed"},
 	{analyze.StatusTooFewSamples, "too few samples"},
+	{analyze.StatusInconclusive, "inconclusive"},
 	{analyze.StatusBaseOnly, "base only"},
 	{analyze.StatusHeadOnly, "head only"},
 }

@@ -114,7 +114,7 @@ func writeNotes(w io.Writer, v *analyze.Verdict) {
 	}
 	fmt.Fprintln(w)
 	if v.Verdict == analyze.Inconclusive {
-		fmt.Fprintln(w, "inconclusive: too few samples to tell a change from noise; run more rounds")
+		fmt.Fprintln(w, "inconclusive: too few rounds to tell a change from noise; run more rounds")
 	}
 	for _, n := range v.Notes {
 		fmt.Fprintf(w, "note: %s\n", n)
@@ -240,6 +240,8 @@ func decision(r analyze.Result) string {
 		return "changed (unit direction unknown)"
 	case analyze.StatusTooFewSamples:
 		return "too few samples"
+	case analyze.StatusInconclusive:
+		return "inconclusive (a change beyond " + t + " not ruled out)"
 	case analyze.StatusBaseOnly:
 		return "base only"
 	case analyze.StatusHeadOnly:

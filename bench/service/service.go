@@ -67,7 +67,7 @@ func (s Spec) PprofURL(addr string) string {
 // build tags and the environment env, keeping the compiler's output in
 // logFile. A failure's error is the compiler's first error.
 func Build(ctx context.Context, s Spec, dir string, tags []string, env []string, bin, logFile string) error {
-	args := []string{"build", "-o", bin}
+	args := []string{"build", "-trimpath", "-o", bin}
 	if len(tags) > 0 {
 		args = append(args, "-tags", strings.Join(tags, ","))
 	}

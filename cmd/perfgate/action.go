@@ -16,6 +16,7 @@ import (
 	"github.com/perfgate/perfgate/action"
 	"github.com/perfgate/perfgate/analyze"
 	"github.com/perfgate/perfgate/analyze/report"
+	"github.com/perfgate/perfgate/gate"
 )
 
 // commentMaxBytes keeps a report under a pull request comment's limit of
@@ -85,14 +86,14 @@ func runAction(ctx context.Context, g *globals, a *githubactions.Action) error {
 	// Everything the gate prints carries text from the pull request
 	// (benchmark and function names, its services' errors): the runner
 	// must not read it as commands. Progress goes to the same stream.
-	var run *gateRun
+	var run *gate.Result
 	var gateErr error
 	quiet := *g
 	quiet.stderr = g.stdout
 	if err := action.Untrusted(g.stdout, func() error {
 		run, gateErr = quiet.gate(ctx, cfg, sideFlags{base: base})
 		if gateErr == nil {
-			return report.Text(g.stdout, run.verdict, false)
+			return report.Text(g.stdout, run.Verdict, false)
 		}
 		fmt.Fprintf(g.stdout, "perfgate: %s\n", oneLine(gateErr.Error()))
 		return nil
@@ -102,7 +103,7 @@ func runAction(ctx context.Context, g *globals, a *githubactions.Action) error {
 
 	v := &analyze.Verdict{Verdict: analyze.Error, Results: []analyze.Result{}}
 	if gateErr == nil {
-		v = run.verdict
+		v = run.Verdict
 	} else {
 		v.Error = oneLine(gateErr.Error())
 	}
@@ -128,13 +129,13 @@ func runAction(ctx context.Context, g *globals, a *githubactions.Action) error {
 		return fmt.Errorf("writing the report: %w", err)
 	}
 	if run != nil {
-		if err := writeHTML(run.dir, v); err != nil {
+		if err := writeHTML(run.Dir, v); err != nil {
 			a.Warningf("writing the HTML report: %v", err)
 		}
 	}
 	action.SetOutputs(a, v, reportPath)
 	if run != nil {
-		head := run.info.Sides[1]
+		head := run.Info.Sides[1]
 		var dirs []string
 		for _, p := range head.Packages {
 			dirs = append(dirs, p.Dir)

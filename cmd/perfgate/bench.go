@@ -9,9 +9,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/perfgate/perfgate/analyze"
-	"github.com/perfgate/perfgate/bench"
 	"github.com/perfgate/perfgate/config"
+	"github.com/perfgate/perfgate/gate"
 )
 
 // sideFlags are the flags bench and run share.
@@ -31,6 +30,7 @@ func benchCmd(g *globals) *cobra.Command {
 		run, benchtime string
 		pkgs           []string
 		rounds         int
+		minRounds      int
 		profile        bool
 		thresholds     []string
 	)
@@ -56,6 +56,9 @@ keeps a CPU and a memory profile per benchmark per side, compares and decides.`,
 			if fl.Changed("rounds") {
 				cfg.Bench.Rounds = rounds
 			}
+			if fl.Changed("min-rounds") {
+				cfg.Bench.MinRounds = minRounds
+			}
 			if fl.Changed("benchtime") {
 				cfg.Bench.Benchtime = benchtime
 			}
@@ -78,7 +81,8 @@ keeps a CPU and a memory profile per benchmark per side, compares and decides.`,
 	fl := cmd.Flags()
 	fl.StringVar(&run, "bench", ".", "run only benchmarks matching `RE` (go test -bench)")
 	fl.StringArrayVar(&pkgs, "pkg", nil, "package `PATTERN` to benchmark (default ./...); repeatable")
-	fl.IntVar(&rounds, "rounds", config.Default.Bench.Rounds, "interleaved rounds per side")
+	fl.IntVar(&rounds, "rounds", config.Default.Bench.Rounds, "interleaved rounds per side, at most")
+	fl.IntVar(&minRounds, "min-rounds", config.Default.Bench.MinRounds, "rounds before the first look at the results, which stops the rounds once the answer is clear (0: no early stop)")
 	fl.StringVar(&benchtime, "benchtime", config.Default.Bench.Benchtime, "go test -benchtime of each round")
 	fl.BoolVar(&profile, "profile", true, "keep a CPU and memory profile per benchmark per side")
 	fl.StringArrayVar(&thresholds, "threshold", nil, "threshold of a unit, as `UNIT=PCT` (sec/op=5%); repeatable")
@@ -143,85 +147,29 @@ func (g *globals) gateAndDecide(ctx context.Context, cfg *config.Config, sf side
 	if err != nil {
 		return err
 	}
-	return g.decide(run.verdict, "results: "+run.dir)
+	return g.decide(run.Verdict, "results: "+run.Dir)
 }
 
-// gateRun is what a gate run leaves: the verdict, what ran, and where.
-type gateRun struct {
-	verdict *analyze.Verdict
-	info    *bench.Info
-	dir     string
-}
-
-// gate measures both sides as cfg says and compares them; the verdict is
-// in the run directory (verdict.json) and returned.
-func (g *globals) gate(ctx context.Context, cfg *config.Config, sf sideFlags) (run *gateRun, err error) {
-	base, head := cfg.Sides.Base, cfg.Sides.Head
-	baseRef := base.Ref
-	switch {
-	case sf.base != "":
-		baseRef = sf.base
-	case baseRef == "":
-		baseRef = cfg.Base
-	}
-	if baseRef == "" {
-		root, err := bench.RepoRoot(ctx, g.dir)
-		if err != nil {
-			return nil, err
-		}
-		desc, commit, err := bench.DefaultBase(ctx, root)
-		if err != nil {
-			return nil, err
-		}
-		fmt.Fprintf(g.stderr, "perfgate: base is %s (%.12s)\n", desc, commit)
-		baseRef = commit
-	}
+// gate runs the gate (gate.Run) in a new run directory, with a progress
+// display on stderr.
+func (g *globals) gate(ctx context.Context, cfg *config.Config, sf sideFlags) (*gate.Result, error) {
 	out := g.path(sf.out)
 	if sf.out == "" {
+		var err error
 		if out, err = defaultRunDir(g.path(".perfgate")); err != nil {
 			return nil, err
 		}
 	}
 	p := newProgress(g.stderr)
-	info, err := bench.Run(ctx, bench.Options{
-		Settings:  cfg.Bench,
-		GoBench:   cfg.GoBench,
-		Services:  cfg.Services,
-		Scenarios: cfg.Load,
-		Dir:       g.dir,
-		Base:      bench.SideSpec{Ref: baseRef, Env: base.Env, Tags: base.Tags},
-		Head:      head,
-		Out:       out,
-		Progress:  p.update,
+	defer p.finish()
+	return gate.Run(ctx, gate.Options{
+		Config:   cfg,
+		Dir:      g.dir,
+		Base:     sf.base,
+		Out:      out,
+		Progress: p.update,
+		Log: func(format string, args ...any) {
+			fmt.Fprintf(g.stderr, "perfgate: "+format+"\n", args...)
+		},
 	})
-	p.finish()
-	if err != nil {
-		if info != nil && len(info.Measured)+len(info.Load) > 0 {
-			return nil, fmt.Errorf("%w (finished rounds kept in %s)", err, out)
-		}
-		return nil, err
-	}
-	var sides [2]*analyze.Results
-	for i, s := range info.Sides {
-		if sides[i], err = readResults(filepath.Join(out, s.Results), s.Name); err != nil {
-			return nil, err
-		}
-	}
-	opts := analyze.DefaultOptions
-	opts.Thresholds = cfg.Thresholds
-	v, err := analyze.Compare(sides[0], sides[1], opts)
-	if err != nil {
-		return nil, fmt.Errorf("comparing %s: %w", out, err)
-	}
-	v.Base = analyze.Side{Ref: baseRef, Commit: info.Sides[0].Commit, Dirty: info.Sides[0].Dirty}
-	v.Head = analyze.Side{Ref: head.Ref, Commit: info.Sides[1].Commit, Dirty: info.Sides[1].Dirty}
-	if v.Head.Ref == "" {
-		v.Head.Ref = "working tree"
-	}
-	v.Notes = append(v.Notes, info.Notes...)
-	attachHot(v, info, out)
-	if err := writeJSON(filepath.Join(out, "verdict.json"), v); err != nil {
-		return nil, err
-	}
-	return &gateRun{verdict: v, info: info, dir: out}, nil
 }

@@ -147,7 +147,7 @@ func TestBenchCatchesRegression(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "run")
 	verdict := filepath.Join(t.TempDir(), "verdict.json")
 	code, stdout, _ := perfgate(t, context.Background(), "-C", dir, "bench", "--base", "HEAD~1",
-		"--rounds", "6", "--benchtime", "20ms", "--threshold", "sec/op=50%", "--out", out, "--json", verdict)
+		"--rounds", "6", "--benchtime", "20ms", "--threshold", "sec/op=100%", "--out", out, "--json", verdict)
 	if code != exitRegression {
 		t.Fatalf("exit %d, want %d", code, exitRegression)
 	}
@@ -257,7 +257,7 @@ func TestBenchSameCodePasses(t *testing.T) {
 	for run := 1; run <= 2; run++ {
 		verdict := filepath.Join(t.TempDir(), "verdict.json")
 		code, _, _ := perfgate(t, context.Background(), "-C", dir, "bench", "--base", "HEAD",
-			"--rounds", "5", "--benchtime", "20ms", "--threshold", "sec/op=50%", "--profile=false", "--json", verdict)
+			"--rounds", "8", "--benchtime", "20ms", "--threshold", "sec/op=100%", "--profile=false", "--json", verdict)
 		if code != exitPass {
 			t.Fatalf("run %d: exit %d, want %d", run, code, exitPass)
 		}
@@ -297,7 +297,7 @@ func BenchmarkNew(b *testing.B) {
 `})
 	verdict := filepath.Join(t.TempDir(), "verdict.json")
 	code, _, stderr := perfgate(t, context.Background(), "-C", dir, "bench", "--rounds", "4", "--benchtime", "10ms",
-		"--threshold", "sec/op=50%", "--profile=false", "--out", filepath.Join(t.TempDir(), "run"), "--json", verdict)
+		"--threshold", "sec/op=100%", "--profile=false", "--out", filepath.Join(t.TempDir(), "run"), "--json", verdict)
 	if code != exitPass && code != exitInconclusive {
 		t.Fatalf("exit %d, want a pass", code)
 	}

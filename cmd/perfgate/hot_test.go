@@ -75,7 +75,7 @@ func checksum(xs []int) int {
 	out := filepath.Join(t.TempDir(), "run")
 	verdict := filepath.Join(t.TempDir(), "verdict.json")
 	code, stdout, _ := perfgate(t, context.Background(), "-C", dir, "bench", "--base", "HEAD~1", "--rounds", "5",
-		"--benchtime", "20ms", "--threshold", "sec/op=50%", "--out", out, "--json", verdict)
+		"--benchtime", "20ms", "--threshold", "sec/op=100%", "--out", out, "--json", verdict)
 	if code != exitRegression {
 		t.Fatalf("exit %d, want %d", code, exitRegression)
 	}

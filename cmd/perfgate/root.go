@@ -15,6 +15,7 @@ import (
 	"github.com/perfgate/perfgate/analyze"
 	"github.com/perfgate/perfgate/analyze/report"
 	"github.com/perfgate/perfgate/config"
+	"github.com/perfgate/perfgate/gate"
 )
 
 // Exit codes, the documented contract of the command.
@@ -80,7 +81,7 @@ bad config or a failure of the tool or the workload; 3 inconclusive (only with
 	fmt.Fprintf(stderr, "perfgate: %s\n", oneLine(err.Error()))
 	if g.json != "" {
 		v := &analyze.Verdict{Verdict: analyze.Error, Error: oneLine(err.Error()), Results: []analyze.Result{}}
-		if werr := writeJSON(g.path(g.json), v); werr != nil {
+		if werr := gate.WriteVerdict(g.path(g.json), v); werr != nil {
 			fmt.Fprintf(stderr, "perfgate: %s\n", oneLine(werr.Error()))
 		}
 	}
@@ -143,7 +144,7 @@ func (g *globals) decide(v *analyze.Verdict, extra ...string) error {
 		return err
 	}
 	if g.json != "" {
-		if err := writeJSON(g.path(g.json), v); err != nil {
+		if err := gate.WriteVerdict(g.path(g.json), v); err != nil {
 			return err
 		}
 	}
@@ -158,21 +159,6 @@ func (g *globals) decide(v *analyze.Verdict, extra ...string) error {
 			return exitErr{exitInconclusive}
 		}
 		fmt.Fprintln(g.stderr, "perfgate: inconclusive, exiting 0 (use --strict to exit 3)")
-	}
-	return nil
-}
-
-func writeJSON(path string, v *analyze.Verdict) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("writing the verdict: %w", err)
-	}
-	if err := report.JSON(f, v); err != nil {
-		f.Close()
-		return fmt.Errorf("writing the verdict: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("writing the verdict: %w", err)
 	}
 	return nil
 }

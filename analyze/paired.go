@@ -1,0 +1,350 @@
+package analyze
+
+// Paired, sequential comparison: how perfgate decides on its own runs.
+//
+// benchstat compares two independent samples (Mann-Whitney U). perfgate's
+// own runs are not independent: round i ran base and head one after the
+// other, so both met the same machine state. Comparing round by round
+// removes what the rounds share (drift, a neighbour's load, the state of
+// the caches) from the noise, so the same difference is found with fewer
+// rounds. The steps, for each benchmark and unit:
+//
+//  1. Pair the i-th value of each side (round i) and take the change of
+//     each pair, d = ln(head/base), or head-base when a value is not
+//     positive.
+//  2. Test that the median change is zero with the Wilcoxon signed-rank
+//     test (exact; robust to the outliers a shared machine produces, where
+//     a paired t-test is not). benchmath has no paired test: this one is
+//     written here. Its smallest possible p-value is 2/2^n, so with fewer
+//     than pairedMinRounds rounds (a load scenario's few long rounds) the
+//     two samples are compared unpaired with benchmath's Mann-Whitney U
+//     test instead, whose smallest p-value with 5+5 values is already
+//     2/252. The choice depends on the number of rounds only, never on
+//     the values, so either test keeps its level.
+//  3. Correct for many benchmarks: Holm's step-down method holds the
+//     chance of any false "significant" among the m results of one unit at
+//     alpha, and is uniformly more powerful than Bonferroni's alpha/m. The
+//     family is a unit's results: the many benchmarks measured in sec/op
+//     ask one question many times; sec/op, B/op and allocs/op of one
+//     benchmark (or a load scenario's p50 and p99) are different questions
+//     about the same change, and largely the same answer. Results
+//     whose test cannot reach a small enough p-value whatever the data (a
+//     unit whose values are all equal, like allocs/op of unchanged code)
+//     do not count in m: Tarone's refinement for discrete tests, which
+//     keeps the family-wise level and gives the others their full share.
+//  4. Correct for repeated looks: when the rounds are looked at after each
+//     batch to stop early (Options.Looks), each look tests at alpha/Looks
+//     (Bonferroni over looks): whatever look stops the run, the chance of a
+//     false alarm over all of them stays at alpha. Stopping because a
+//     result is clear (step 5) never claims a change, so it costs nothing.
+//  5. Decide as benchstat's mode does (significant and beyond the
+//     threshold), and when not significant, say whether the data rule out
+//     a change beyond the threshold: the one-sided 90% confidence bound of
+//     the median change (order statistics, no distribution assumed) in the
+//     unit's worse direction. If it does, the result is unchanged; if not,
+//     it is inconclusive: more rounds could still find a regression.
+
+import (
+	"math"
+	"slices"
+	"sort"
+
+	"github.com/aclements/go-moremath/stats"
+)
+
+// clearConfidence is the two-sided confidence of the interval whose bound
+// in the worse direction must stay within the threshold for a result to
+// be clear: 80%, a one-sided 90% bound. It decides when to stop looking,
+// never whether to claim a change.
+const clearConfidence = 0.80
+
+// pairedChanges returns the change of each round, d[i] = ln(head[i]/base[i])
+// for positive values (log says whether the logarithm was taken), else
+// head[i]-base[i], over the rounds both sides have.
+func pairedChanges(base, head []float64) (d []float64, log bool) {
+	n := min(len(base), len(head))
+	log = true
+	for i := range n {
+		if !(base[i] > 0 && head[i] > 0) {
+			log = false
+		}
+	}
+	d = make([]float64, n)
+	for i := range n {
+		if log {
+			d[i] = math.Log(head[i] / base[i])
+		} else {
+			d[i] = head[i] - base[i]
+		}
+	}
+	return d, log
+}
+
+// signedRankP is the two-sided p-value of the Wilcoxon signed-rank test
+// that the values of d are centred on zero. Zeros are dropped (Wilcoxon's
+// own method); tied magnitudes share their average rank. The null
+// distribution is exact: every sign of every rank equally likely, counted
+// by dynamic programming over the (doubled, so whole) ranks. It returns 1
+// when no value is left.
+func signedRankP(d []float64) float64 {
+	var nz []float64
+	for _, x := range d {
+		if x != 0 {
+			nz = append(nz, x)
+		}
+	}
+	n := len(nz)
+	if n == 0 {
+		return 1
+	}
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.Slice(idx, func(a, b int) bool { return math.Abs(nz[idx[a]]) < math.Abs(nz[idx[b]]) })
+	// Doubled ranks: average ranks of ties are halves.
+	ranks := make([]int, n)
+	for i := 0; i < n; {
+		j := i
+		for j+1 < n && math.Abs(nz[idx[j+1]]) == math.Abs(nz[idx[i]]) {
+			j++
+		}
+		for k := i; k <= j; k++ {
+			ranks[idx[k]] = i + j + 2 // 2 × the average of ranks i+1..j+1
+		}
+		i = j + 1
+	}
+	total, wPlus := 0, 0
+	for i, r := range ranks {
+		total += r
+		if nz[i] > 0 {
+			wPlus += r
+		}
+	}
+	// count[s] is the number of sign assignments whose positive ranks sum
+	// to s, as a probability (divided by 2 at each step).
+	count := make([]float64, total+1)
+	count[0] = 1
+	for _, r := range ranks {
+		for s := total; s >= r; s-- {
+			count[s] = (count[s] + count[s-r]) / 2
+		}
+		for s := r - 1; s >= 0; s-- {
+			count[s] /= 2
+		}
+	}
+	var lower, upper float64
+	for s, p := range count {
+		if s <= wPlus {
+			lower += p
+		}
+		if s >= wPlus {
+			upper += p
+		}
+	}
+	return math.Min(1, 2*math.Min(lower, upper))
+}
+
+// pairedMinRounds is the fewest rounds the signed-rank test is used with.
+const pairedMinRounds = 8
+
+// minSignedRankP is the smallest two-sided p-value the signed-rank test can
+// give with n non-zero changes: every change of one sign, 2/2^n.
+func minSignedRankP(n int) float64 {
+	return math.Min(1, 2/math.Pow(2, float64(n)))
+}
+
+// nonZero counts the non-zero values of d.
+func nonZero(d []float64) int {
+	n := 0
+	for _, x := range d {
+		if x != 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// allEqual reports whether every value of a and b is the same.
+func allEqual(a, b []float64) bool {
+	for _, s := range [][]float64{a, b} {
+		for _, x := range s {
+			if x != a[0] {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// tarone returns which of the tests, given the smallest p-value each could
+// reach, count in the family at level alpha: the fewest K such that at
+// most K tests can reach alpha/K, and those tests (Tarone, 1990).
+func tarone(minP []float64, alpha float64) []bool {
+	for k := 1; ; k++ {
+		var in []bool
+		n := 0
+		for _, m := range minP {
+			ok := m <= alpha/float64(k)
+			in = append(in, ok)
+			if ok {
+				n++
+			}
+		}
+		if n <= k {
+			return in
+		}
+	}
+}
+
+// holm returns, for each p-value, whether Holm's step-down method rejects
+// its null hypothesis at family-wise level alpha: the k-th smallest of m
+// p-values (k from 0) is compared with alpha/(m-k), in order, until one is
+// not below it.
+func holm(p []float64, alpha float64) []bool {
+	idx := make([]int, len(p))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int {
+		switch {
+		case p[a] < p[b]:
+			return -1
+		case p[a] > p[b]:
+			return 1
+		}
+		return 0
+	})
+	reject := make([]bool, len(p))
+	for k, i := range idx {
+		if p[i] > alpha/float64(len(p)-k) {
+			break
+		}
+		reject[i] = true
+	}
+	return reject
+}
+
+// medianBounds returns the median of d and the bounds of its confidence
+// interval at level confidence, from order statistics (no distribution
+// assumed); with too few values for the level, the bounds are the extremes.
+func medianBounds(d []float64, confidence float64) (median, lo, hi float64) {
+	s := slices.Clone(d)
+	slices.Sort(s)
+	ci := stats.QuantileCI(len(s), 0.5, confidence)
+	median, lo, hi = ci.SampleCI(stats.Sample{Xs: s, Sorted: true})
+	if math.IsInf(lo, 0) || math.IsNaN(lo) {
+		lo = s[0]
+	}
+	if math.IsInf(hi, 0) || math.IsNaN(hi) {
+		hi = s[len(s)-1]
+	}
+	return median, lo, hi
+}
+
+// pairedResult holds a paired comparison of one result before the
+// correction for many results.
+type pairedResult struct {
+	i      int // index in Verdict.Results
+	d      []float64
+	log    bool
+	median float64
+	lo, hi float64 // the clearConfidence bounds of the median change
+}
+
+// decidePaired decides the results of v that both sides measured, round
+// by round, at level alpha per look (see the package's paired steps). The
+// results arrive with benchstat's unpaired comparison done: its p-value is
+// kept where there are too few rounds to pair.
+func decidePaired(v *Verdict, alpha float64) {
+	var prs []pairedResult
+	var ps, minPs []float64
+	for i := range v.Results {
+		r := &v.Results[i]
+		if r.Base == nil || r.Head == nil {
+			continue
+		}
+		d, log := pairedChanges(r.Base.Values, r.Head.Values)
+		med, lo, hi := medianBounds(d, clearConfidence)
+		minP := minUTestP(r.Base.N, r.Head.N)
+		if allEqual(r.Base.Values, r.Head.Values) {
+			minP = 1 // no rank test can tell equal values apart
+		}
+		if len(d) >= pairedMinRounds {
+			r.P = signedRankP(d)
+			minP = minSignedRankP(nonZero(d))
+			if log {
+				r.Delta = Float(math.Expm1(med))
+			}
+		}
+		prs = append(prs, pairedResult{i: i, d: d, log: log, median: med, lo: lo, hi: hi})
+		ps = append(ps, r.P)
+		minPs = append(minPs, minP)
+	}
+	// The families: the results of each unit.
+	byUnit := make(map[string][]int)
+	for k, pr := range prs {
+		u := v.Results[pr.i].Unit
+		byUnit[u] = append(byUnit[u], k)
+	}
+	testable := make([]bool, len(prs))
+	significant := make([]bool, len(prs))
+	for _, family := range byUnit {
+		var fmin []float64
+		for _, k := range family {
+			fmin = append(fmin, minPs[k])
+		}
+		in := tarone(fmin, alpha)
+		var tk []int
+		var tp []float64
+		for j, k := range family {
+			if in[j] {
+				testable[k] = true
+				tk = append(tk, k)
+				tp = append(tp, ps[k])
+			}
+		}
+		for j, rej := range holm(tp, alpha) {
+			significant[tk[j]] = rej
+		}
+	}
+	for k, pr := range prs {
+		r := &v.Results[pr.i]
+		switch {
+		case significant[k]:
+			r.Status = decideSignificant(*r)
+		case clear(*r, pr):
+			r.Status = StatusUnchanged
+		case !testable[k]:
+			r.Status = StatusTooFewSamples
+		default:
+			r.Status = StatusInconclusive
+		}
+		r.Regression = r.Status == StatusRegression
+	}
+}
+
+// clear reports whether the data rule out a change beyond the threshold in
+// the unit's worse direction (both directions when it is unknown).
+func clear(r Result, pr pairedResult) bool {
+	up, down := pr.hi, pr.lo // bounds of the change, as fractions of the base
+	if pr.log {
+		up, down = math.Expm1(pr.hi), math.Expm1(pr.lo)
+	} else {
+		switch {
+		case r.Base.Center != 0:
+			up, down = pr.hi/math.Abs(r.Base.Center), pr.lo/math.Abs(r.Base.Center)
+		case pr.hi > 0 || pr.lo < 0:
+			return false // from zero to something
+		}
+	}
+	worseUp := up <= r.Threshold
+	worseDown := -down <= r.Threshold
+	switch r.Better {
+	case LowerBetter:
+		return worseUp
+	case HigherBetter:
+		return worseDown
+	}
+	return worseUp && worseDown
+}

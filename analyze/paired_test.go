@@ -1,0 +1,243 @@
+package analyze
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// bruteSignedRankP enumerates every sign assignment: the definition of the
+// exact two-sided signed-rank p-value, to check signedRankP against.
+func bruteSignedRankP(d []float64) float64 {
+	var nz []float64
+	for _, x := range d {
+		if x != 0 {
+			nz = append(nz, x)
+		}
+	}
+	n := len(nz)
+	if n == 0 {
+		return 1
+	}
+	abs := make([]float64, n)
+	for i, x := range nz {
+		abs[i] = math.Abs(x)
+	}
+	sorted := append([]float64(nil), abs...)
+	sort.Float64s(sorted)
+	rank := func(a float64) float64 { // average rank of a
+		lo := sort.SearchFloat64s(sorted, a)
+		hi := lo
+		for hi < n && sorted[hi] == a {
+			hi++
+		}
+		return float64(lo+1+hi) / 2
+	}
+	var w float64
+	for i, x := range nz {
+		if x > 0 {
+			w += rank(abs[i])
+		}
+	}
+	var le, ge float64
+	for mask := 0; mask < 1<<n; mask++ {
+		var s float64
+		for i := range n {
+			if mask&(1<<i) != 0 {
+				s += rank(abs[i])
+			}
+		}
+		if s <= w+1e-9 {
+			le++
+		}
+		if s >= w-1e-9 {
+			ge++
+		}
+	}
+	total := float64(int(1) << n)
+	return math.Min(1, 2*math.Min(le, ge)/total)
+}
+
+func TestSignedRankP(t *testing.T) {
+	for _, tt := range []struct {
+		d    []float64
+		want float64
+	}{
+		{[]float64{1, 2, 3, 4, 5}, 2.0 / 32},
+		{[]float64{-1, -2, -3, -4, -5, -6, -7, -8}, 2.0 / 256},
+		{[]float64{0, 0, 0}, 1},
+		{nil, 1},
+		{[]float64{1, -1}, 1},
+	} {
+		if got := signedRankP(tt.d); math.Abs(got-tt.want) > 1e-12 {
+			t.Errorf("signedRankP(%v) = %v, want %v", tt.d, got, tt.want)
+		}
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for trial := range 300 {
+		n := 1 + rng.IntN(12)
+		d := make([]float64, n)
+		for i := range d {
+			d[i] = float64(rng.IntN(7) - 2) // ties and zeros on purpose
+			if trial%2 == 0 {
+				d[i] = rng.NormFloat64() + 0.3
+			}
+		}
+		if got, want := signedRankP(d), bruteSignedRankP(d); math.Abs(got-want) > 1e-9 {
+			t.Fatalf("signedRankP(%v) = %v, enumeration gives %v", d, got, want)
+		}
+	}
+}
+
+func TestTarone(t *testing.T) {
+	for _, tt := range []struct {
+		minP []float64
+		want string
+	}{
+		// Two tests can reach 0.025: K=2, the untestable third is out.
+		{[]float64{0.001, 0.001, 1}, "[true true false]"},
+		// All can reach 0.05/3.
+		{[]float64{0.001, 0.001, 0.001}, "[true true true]"},
+		// None can reach 0.05: nothing in the family.
+		{[]float64{0.1, 1}, "[false false]"},
+	} {
+		if got := fmt.Sprint(tarone(tt.minP, 0.05)); got != tt.want {
+			t.Errorf("tarone(%v) = %s, want %s", tt.minP, got, tt.want)
+		}
+	}
+}
+
+func TestHolm(t *testing.T) {
+	for _, tt := range []struct {
+		p     []float64
+		alpha float64
+		want  []bool
+	}{
+		{[]float64{0.01, 0.04, 0.03}, 0.05, []bool{true, false, false}}, // 0.01<0.0167; 0.03>0.025 stops
+		{[]float64{0.001, 0.02, 0.04}, 0.05, []bool{true, true, true}},  // 0.001<.0167, .02<.025, .04<.05
+		{[]float64{0.5}, 0.05, []bool{false}},
+		{nil, 0.05, []bool{}},
+	} {
+		got := holm(tt.p, tt.alpha)
+		if fmt.Sprint(got) != fmt.Sprint(tt.want) {
+			t.Errorf("holm(%v, %v) = %v, want %v", tt.p, tt.alpha, got, tt.want)
+		}
+	}
+}
+
+// pairedFiles returns base and head result files of n rounds of one
+// benchmark whose head is (1+slowdown) times the base, each round with a
+// shared factor (the machine state) and a small own noise.
+func pairedFiles(t *testing.T, n int, slowdown, shared, own float64, seed uint64) (*Results, *Results) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(seed, seed+1))
+	var b, h strings.Builder
+	for range n {
+		round := math.Exp(shared * rng.NormFloat64())
+		fmt.Fprintf(&b, "BenchmarkX-2 1000 %.3f ns/op\n", 1000*round*math.Exp(own*rng.NormFloat64()))
+		fmt.Fprintf(&h, "BenchmarkX-2 1000 %.3f ns/op\n", 1000*(1+slowdown)*round*math.Exp(own*rng.NormFloat64()))
+	}
+	base, err := ReadResults(strings.NewReader(b.String()), "base.txt", "base")
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, err := ReadResults(strings.NewReader(h.String()), "head.txt", "head")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return base, head
+}
+
+// TestPairedPower shows what pairing is for: rounds that share a large
+// machine-state factor hide a 10% slowdown from the unpaired test and not
+// from the paired one.
+func TestPairedPower(t *testing.T) {
+	base, head := pairedFiles(t, 12, 0.10, 0.30, 0.02, 7)
+	opts := DefaultOptions
+	unpaired, err := Compare(base, head, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.Paired = true
+	paired, err := Compare(base, head, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, p := unpaired.Results[0], paired.Results[0]
+	if u.Status == StatusRegression {
+		t.Errorf("unpaired: %s (p=%.3f); the shared noise should hide the slowdown", u.Status, u.P)
+	}
+	if p.Status != StatusRegression || math.Abs(float64(p.Delta)-0.10) > 0.03 {
+		t.Errorf("paired: %s, delta %.3f (p=%.4f); want a regression of about 10%%", p.Status, p.Delta, p.P)
+	}
+	if !paired.Paired || paired.Looks != 1 {
+		t.Errorf("verdict paired=%v looks=%d", paired.Paired, paired.Looks)
+	}
+}
+
+func TestPairedStatuses(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		n        int
+		slowdown float64
+		own      float64
+		looks    int
+		want     Status
+	}{
+		{"clear regression", 12, 0.30, 0.01, 1, StatusRegression},
+		{"clearly unchanged", 20, 0, 0.005, 1, StatusUnchanged},
+		{"too noisy to tell", 8, 0, 0.20, 1, StatusInconclusive},
+		{"too few rounds for the looks", 3, 0.5, 0.01, 4, StatusTooFewSamples},
+		{"few rounds: unpaired", 5, 0.5, 0.01, 1, StatusRegression},
+		{"improvement", 12, -0.30, 0.01, 1, StatusImprovement},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			base, head := pairedFiles(t, tt.n, tt.slowdown, 0.1, tt.own, 11)
+			opts := DefaultOptions
+			opts.Paired, opts.Looks = true, tt.looks
+			v, err := Compare(base, head, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := v.Results[0].Status; got != tt.want {
+				t.Errorf("status %s (delta %.3f, p=%.4f), want %s", got, v.Results[0].Delta, v.Results[0].P, tt.want)
+			}
+			wantVerdict := map[Status]Outcome{StatusRegression: Regression, StatusInconclusive: Inconclusive,
+				StatusTooFewSamples: Inconclusive}[tt.want]
+			if wantVerdict == "" {
+				wantVerdict = Pass
+			}
+			if v.Verdict != wantVerdict {
+				t.Errorf("verdict %s, want %s", v.Verdict, wantVerdict)
+			}
+		})
+	}
+}
+
+// TestPairedFalseAlarms: identical sides, many times over, many results:
+// Holm and the looks correction keep "regression" rare.
+func TestPairedFalseAlarms(t *testing.T) {
+	alarms := 0
+	const trials = 200
+	for i := range trials {
+		base, head := pairedFiles(t, 10, 0, 0.2, 0.05, uint64(100+i))
+		opts := DefaultOptions
+		opts.Paired, opts.Looks = true, 2
+		opts.Thresholds = Thresholds{Units: map[string]float64{"sec/op": 0}} // any significant slowdown is an alarm
+		v, err := Compare(base, head, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.Verdict == Regression {
+			alarms++
+		}
+	}
+	// At alpha 0.05 over 2 looks, a one-sided false alarm has chance at
+	// most 0.0125 per trial: 2.5 expected in 200; 10 would be a broken test.
+	if alarms > 10 {
+		t.Errorf("%d false alarms in %d trials of identical sides", alarms, trials)
+	}
+}

@@ -1,0 +1,210 @@
+// Package gate is perfgate's one job, end to end: it measures both sides
+// as the configuration says (bench), compares them (analyze) and explains
+// each regression with its hot functions, leaving everything in the run
+// directory. It holds no logic of measuring or deciding of its own; it
+// orders the stages:
+//
+//  1. Resolve the base: the configuration's, or the merge-base of HEAD with
+//     the default branch.
+//  2. Run the rounds (bench.Run). The go test benchmarks' rounds are looked
+//     at after MinRounds rounds and every 4 rounds after that: the run
+//     stops as soon as every result is clear (analyze's paired,
+//     sequential comparison), and goes on to Rounds, the budget, while one
+//     is not.
+//  3. Compare the sides round by round, at the final look.
+//  4. Attach the hot functions of each regression, write the diffs, and
+//     write verdict.json.
+package gate
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/perfgate/perfgate/analyze"
+	"github.com/perfgate/perfgate/analyze/report"
+	"github.com/perfgate/perfgate/bench"
+	"github.com/perfgate/perfgate/config"
+)
+
+// lookStep is the number of rounds between two looks at the results.
+const lookStep = 4
+
+// Options configure Run.
+type Options struct {
+	Config *config.Config
+	// Dir is the directory perfgate runs in.
+	Dir string
+	// Base, when set, is the base side's git ref, whatever the
+	// configuration says.
+	Base string
+	// Out is the run directory.
+	Out string
+	// Progress, if set, is called as the run advances.
+	Progress func(bench.Progress)
+	// Log, if set, is told what the gate chose by itself (the base).
+	Log func(format string, args ...any)
+}
+
+// Result is what a run leaves: the verdict, what ran, and where.
+type Result struct {
+	Verdict *analyze.Verdict
+	Info    *bench.Info
+	Dir     string
+}
+
+// Looks returns the rounds at which the results of a budget of rounds
+// rounds are looked at: minRounds, then every lookStep rounds, and rounds
+// itself last. A minRounds of 0, or not below rounds, gives one look.
+func Looks(minRounds, rounds int) []int {
+	if minRounds <= 0 || minRounds >= rounds {
+		return []int{rounds}
+	}
+	var looks []int
+	for r := minRounds; r < rounds; r += lookStep {
+		looks = append(looks, r)
+	}
+	return append(looks, rounds)
+}
+
+// Run measures both sides, compares them and explains the regressions.
+// On error, the finished rounds stay in the run directory.
+func Run(ctx context.Context, opts Options) (*Result, error) {
+	cfg := opts.Config
+	base, head := cfg.Sides.Base, cfg.Sides.Head
+	baseRef := base.Ref
+	switch {
+	case opts.Base != "":
+		baseRef = opts.Base
+	case baseRef == "":
+		baseRef = cfg.Base
+	}
+	if baseRef == "" {
+		root, err := bench.RepoRoot(ctx, opts.Dir)
+		if err != nil {
+			return nil, err
+		}
+		desc, commit, err := bench.DefaultBase(ctx, root)
+		if err != nil {
+			return nil, err
+		}
+		if opts.Log != nil {
+			opts.Log("base is %s (%.12s)", desc, commit)
+		}
+		baseRef = commit
+	}
+
+	looks := []int{cfg.Bench.Rounds} // load scenarios run a fixed number of rounds
+	if cfg.GoBench {
+		looks = Looks(cfg.Bench.MinRounds, cfg.Bench.Rounds)
+	}
+	compareOpts := analyze.DefaultOptions
+	compareOpts.Thresholds = cfg.Thresholds
+	compareOpts.Paired = true
+	compareOpts.Looks = len(looks)
+	out, err := filepath.Abs(opts.Out)
+	if err != nil {
+		return nil, err
+	}
+	isLook := make(map[int]bool)
+	for _, l := range looks {
+		isLook[l] = true
+	}
+	stop := func(round int) (bool, error) {
+		if !isLook[round] {
+			return false, nil
+		}
+		v, err := compare(out, compareOpts)
+		if err != nil {
+			return false, err
+		}
+		return clear(v), nil
+	}
+
+	info, err := bench.Run(ctx, bench.Options{
+		Settings:  cfg.Bench,
+		GoBench:   cfg.GoBench,
+		Services:  cfg.Services,
+		Scenarios: cfg.Load,
+		Dir:       opts.Dir,
+		Base:      bench.SideSpec{Ref: baseRef, Env: base.Env, Tags: base.Tags},
+		Head:      head,
+		Out:       out,
+		Progress:  opts.Progress,
+		Stop:      stop,
+	})
+	if err != nil {
+		if info != nil && len(info.Measured)+len(info.Load) > 0 {
+			return nil, fmt.Errorf("%w (finished rounds kept in %s)", err, out)
+		}
+		return nil, err
+	}
+	v, err := compare(out, compareOpts)
+	if err != nil {
+		return nil, err
+	}
+	v.Base = analyze.Side{Ref: baseRef, Commit: info.Sides[0].Commit, Dirty: info.Sides[0].Dirty}
+	v.Head = analyze.Side{Ref: head.Ref, Commit: info.Sides[1].Commit, Dirty: info.Sides[1].Dirty}
+	if v.Head.Ref == "" {
+		v.Head.Ref = "working tree"
+	}
+	if info.StoppedAt > 0 {
+		v.Notes = append(v.Notes, fmt.Sprintf("the benchmarks' answer was clear after %d of at most %d rounds", info.StoppedAt, cfg.Bench.Rounds))
+	}
+	v.Notes = append(v.Notes, info.Notes...)
+	attachHot(v, info, out)
+	if err := WriteVerdict(filepath.Join(out, "verdict.json"), v); err != nil {
+		return nil, err
+	}
+	return &Result{Verdict: v, Info: info, Dir: out}, nil
+}
+
+// clear reports whether no result of v is still open: each is decided, or
+// rules out a change beyond its threshold.
+func clear(v *analyze.Verdict) bool {
+	for _, r := range v.Results {
+		if r.Status == analyze.StatusInconclusive || r.Status == analyze.StatusTooFewSamples {
+			return false
+		}
+	}
+	return true
+}
+
+// compare compares the results files of the run in dir.
+func compare(dir string, opts analyze.Options) (*analyze.Verdict, error) {
+	var sides [2]*analyze.Results
+	for i, name := range []string{"base", "head"} {
+		path := filepath.Join(dir, name+".txt")
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, fmt.Errorf("reading benchmark results: %w", err)
+		}
+		sides[i], err = analyze.ReadResults(f, path, name)
+		f.Close()
+		if err != nil {
+			return nil, err
+		}
+	}
+	v, err := analyze.Compare(sides[0], sides[1], opts)
+	if err != nil {
+		return nil, fmt.Errorf("comparing %s: %w", dir, err)
+	}
+	return v, nil
+}
+
+// WriteVerdict writes v as JSON (perfgate's --json schema) to path.
+func WriteVerdict(path string, v *analyze.Verdict) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("writing the verdict: %w", err)
+	}
+	if err := report.JSON(f, v); err != nil {
+		f.Close()
+		return fmt.Errorf("writing the verdict: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("writing the verdict: %w", err)
+	}
+	return nil
+}
