@@ -65,7 +65,7 @@ bad config or a failure of the tool or the workload; 3 inconclusive (only with
 	pf.StringVar(&g.config, "config", "", "configuration `FILE` (default: perfgate.yml in DIR, if present)")
 	pf.StringVar(&g.json, "json", "", "write the verdict as JSON to `FILE`")
 	pf.BoolVar(&g.strict, "strict", false, "exit 3 when the verdict is inconclusive")
-	root.AddCommand(compareCmd(g), benchCmd(g), runCmd(g), loadCmd(g), hotCmd(g), reportCmd(g), actionCmd(g), commentCmd(g))
+	root.AddCommand(compareCmd(g), benchCmd(g), runCmd(g), loadCmd(g), hotCmd(g), reportCmd(g), actionCmd(g), commentCmd(g), selftestCmd(g))
 
 	err := root.ExecuteContext(ctx)
 	var ee exitErr
