@@ -386,4 +386,3 @@ func Table(w io.Writer, cells []Cell) error {
 	}
 	return tw.Flush()
 }
-
