@@ -1,7 +1,6 @@
 package action
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -67,7 +66,7 @@ func pullRequestBase(ctx context.Context, dir string, ev *Event) (string, error)
 	if !shaPattern.MatchString(ev.BaseSHA) || !shaPattern.MatchString(ev.HeadSHA) {
 		return "", fmt.Errorf("the %s event has no valid base and head commits", ev.Name)
 	}
-	head, err := git(ctx, dir, "rev-parse", "--verify", "HEAD^{commit}")
+	head, err := proc.Git(ctx, dir, "rev-parse", "--verify", "HEAD^{commit}")
 	if err != nil {
 		return "", fmt.Errorf("reading the checkout's HEAD: %w", err)
 	}
@@ -93,7 +92,7 @@ func resolveInputBase(ctx context.Context, dir, ref string) (string, error) {
 	if strings.HasPrefix(ref, "-") {
 		return "", fmt.Errorf("input base: %q is not a git ref", ref)
 	}
-	c, err := git(ctx, dir, "rev-parse", "--verify", "--quiet", ref+"^{commit}")
+	c, err := proc.Git(ctx, dir, "rev-parse", "--verify", "--quiet", ref+"^{commit}")
 	if err != nil {
 		if ctx.Err() != nil {
 			return "", ctx.Err()
@@ -110,7 +109,7 @@ func requireCommit(ctx context.Context, dir, sha, what, depth string) (string, e
 	if !shaPattern.MatchString(sha) {
 		return "", fmt.Errorf("%s %q is not a commit hash", what, sha)
 	}
-	if _, err := git(ctx, dir, "rev-parse", "--verify", "--quiet", sha+"^{commit}"); err != nil {
+	if _, err := proc.Git(ctx, dir, "rev-parse", "--verify", "--quiet", sha+"^{commit}"); err != nil {
 		if ctx.Err() != nil {
 			return "", ctx.Err()
 		}
@@ -122,7 +121,7 @@ func requireCommit(ctx context.Context, dir, sha, what, depth string) (string, e
 // commitParents returns the parents that the commit object of c names,
 // whether or not the clone has them.
 func commitParents(ctx context.Context, dir, c string) ([]string, error) {
-	obj, err := git(ctx, dir, "cat-file", "commit", c)
+	obj, err := proc.Git(ctx, dir, "cat-file", "commit", c)
 	if err != nil {
 		return nil, fmt.Errorf("reading commit %s: %w", short(c), err)
 	}
@@ -136,26 +135,6 @@ func commitParents(ctx context.Context, dir, c string) ([]string, error) {
 		}
 	}
 	return parents, nil
-}
-
-// git runs git in dir and returns its trimmed standard output; its error
-// carries the first line of git's message.
-func git(ctx context.Context, dir string, args ...string) (string, error) {
-	cmd := proc.Command(ctx, "git", args...)
-	cmd.Dir = dir
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := proc.Run(cmd); err != nil {
-		if ctx.Err() != nil {
-			return "", ctx.Err()
-		}
-		msg, _, _ := strings.Cut(strings.TrimSpace(stderr.String()), "\n")
-		if msg == "" {
-			msg = err.Error()
-		}
-		return "", fmt.Errorf("git %s: %s", args[0], msg)
-	}
-	return strings.TrimSpace(stdout.String()), nil
 }
 
 func short(sha string) string {

@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -12,32 +11,9 @@ import (
 	"github.com/perfgate/perfgate/internal/proc"
 )
 
-// git runs git in dir and returns its trimmed standard output. Its error
-// carries git's own message.
-func git(ctx context.Context, dir string, args ...string) (string, error) {
-	cmd := proc.Command(ctx, "git", args...)
-	cmd.Dir = dir
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := proc.Run(cmd); err != nil {
-		if ctx.Err() != nil {
-			return "", ctx.Err()
-		}
-		msg := strings.TrimSpace(stderr.String())
-		if i := strings.IndexByte(msg, '\n'); i >= 0 {
-			msg = msg[:i]
-		}
-		if msg == "" {
-			msg = err.Error()
-		}
-		return "", fmt.Errorf("git %s: %s", args[0], msg)
-	}
-	return strings.TrimSpace(stdout.String()), nil
-}
-
 // RepoRoot returns the top directory of the git working tree holding dir.
 func RepoRoot(ctx context.Context, dir string) (string, error) {
-	root, err := git(ctx, dir, "rev-parse", "--show-toplevel")
+	root, err := proc.Git(ctx, dir, "rev-parse", "--show-toplevel")
 	if err != nil {
 		return "", fmt.Errorf("%s is not in a git repository: %w", dir, err)
 	}
@@ -50,14 +26,14 @@ func ResolveRef(ctx context.Context, root, ref string) (string, error) {
 	if strings.HasPrefix(ref, "-") {
 		return "", fmt.Errorf("%q is not a git ref", ref)
 	}
-	commit, err := git(ctx, root, "rev-parse", "--verify", "--quiet", "--end-of-options", ref+"^{commit}")
+	commit, err := proc.Git(ctx, root, "rev-parse", "--verify", "--quiet", "--end-of-options", ref+"^{commit}")
 	if err == nil {
 		return commit, nil
 	}
 	if ctx.Err() != nil {
 		return "", ctx.Err()
 	}
-	if shallow, _ := git(ctx, root, "rev-parse", "--is-shallow-repository"); shallow == "true" {
+	if shallow, _ := proc.Git(ctx, root, "rev-parse", "--is-shallow-repository"); shallow == "true" {
 		return "", fmt.Errorf("unknown git ref %q in this shallow clone: fetch more history (actions/checkout with fetch-depth: 0, or git fetch --unshallow)", ref)
 	}
 	return "", fmt.Errorf("unknown git ref %q", ref)
@@ -68,17 +44,17 @@ func ResolveRef(ctx context.Context, root, ref string) (string, error) {
 // master, the first that exists.
 func DefaultBase(ctx context.Context, root string) (ref, commit string, err error) {
 	candidates := []string{"origin/main", "origin/master", "main", "master"}
-	if b, err := git(ctx, root, "symbolic-ref", "--quiet", "--short", "refs/remotes/origin/HEAD"); err == nil && b != "" {
+	if b, err := proc.Git(ctx, root, "symbolic-ref", "--quiet", "--short", "refs/remotes/origin/HEAD"); err == nil && b != "" {
 		candidates = append([]string{b}, candidates...)
 	}
 	for _, c := range candidates {
-		if _, err := git(ctx, root, "rev-parse", "--verify", "--quiet", "--end-of-options", c+"^{commit}"); err != nil {
+		if _, err := proc.Git(ctx, root, "rev-parse", "--verify", "--quiet", "--end-of-options", c+"^{commit}"); err != nil {
 			if ctx.Err() != nil {
 				return "", "", ctx.Err()
 			}
 			continue
 		}
-		mb, err := git(ctx, root, "merge-base", "HEAD", c)
+		mb, err := proc.Git(ctx, root, "merge-base", "HEAD", c)
 		if err != nil {
 			if ctx.Err() != nil {
 				return "", "", ctx.Err()
@@ -93,14 +69,14 @@ func DefaultBase(ctx context.Context, root string) (ref, commit string, err erro
 // headState returns the commit of HEAD and whether the working tree has
 // changes, tracked or not, that the commit does not hold.
 func headState(ctx context.Context, root string) (commit string, dirty bool, err error) {
-	commit, err = git(ctx, root, "rev-parse", "--verify", "--quiet", "HEAD^{commit}")
+	commit, err = proc.Git(ctx, root, "rev-parse", "--verify", "--quiet", "HEAD^{commit}")
 	if err != nil {
 		if ctx.Err() != nil {
 			return "", false, ctx.Err()
 		}
 		commit = "" // a repository with no commit yet: the tree alone
 	}
-	status, err := git(ctx, root, "status", "--porcelain")
+	status, err := proc.Git(ctx, root, "status", "--porcelain")
 	if err != nil {
 		return "", false, fmt.Errorf("reading the working tree's status: %w", err)
 	}
@@ -119,15 +95,15 @@ func addWorktree(ctx context.Context, root, commit, side string) (dir string, re
 		ctx := context.WithoutCancel(ctx)
 		// "worktree remove" fails when the checkout never happened;
 		// RemoveAll and prune then finish the job.
-		git(ctx, root, "worktree", "remove", "--force", dir)
+		proc.Git(ctx, root, "worktree", "remove", "--force", dir)
 		err := os.RemoveAll(dir)
-		git(ctx, root, "worktree", "prune")
+		proc.Git(ctx, root, "worktree", "prune")
 		if err != nil {
 			return fmt.Errorf("removing the %s worktree %s: %w", side, dir, err)
 		}
 		return nil
 	}
-	if _, err := git(ctx, root, "worktree", "add", "--detach", "--force", dir, commit); err != nil {
+	if _, err := proc.Git(ctx, root, "worktree", "add", "--detach", "--force", dir, commit); err != nil {
 		remove()
 		return "", nil, fmt.Errorf("checking out %s for %s: %w", shortCommit(commit), side, err)
 	}

@@ -321,7 +321,7 @@ func (r *runner) prepareSides(ctx context.Context) error {
 	}
 	// Where Dir is in the tree, so that the same place is found in a
 	// worktree; git answers even when Dir is reached through a symlink.
-	if r.rel, err = git(ctx, r.opts.Dir, "rev-parse", "--show-prefix"); err != nil {
+	if r.rel, err = proc.Git(ctx, r.opts.Dir, "rev-parse", "--show-prefix"); err != nil {
 		return err
 	}
 	if r.info.Go, err = goVersion(ctx); err != nil {
