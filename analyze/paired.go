@@ -12,7 +12,7 @@ package analyze
 //  1. Pair the i-th value of each side (round i) and take the change of
 //     each pair, d = ln(head/base), or head-base when a value is not
 //     positive.
-//  2. Test that the median change is zero with the Wilcoxon signed-rank
+//  2. Test that the changes are centred on zero with the Wilcoxon signed-rank
 //     test (exact; robust to the outliers a shared machine produces, where
 //     a paired t-test is not). benchmath has no paired test: this one is
 //     written here. Its smallest possible p-value is 2/2^n, so with fewer
@@ -38,18 +38,21 @@ package analyze
 //     false alarm over all of them stays at alpha. Stopping because a
 //     result is clear (step 5) never claims a change, so it costs nothing.
 //  5. Decide as benchstat's mode does (significant and beyond the
-//     threshold), and when not significant, say whether the data rule out
-//     a change beyond the threshold: the one-sided 90% confidence bound of
-//     the median change (order statistics, no distribution assumed) in the
-//     unit's worse direction. If it does, the result is unchanged; if not,
-//     it is inconclusive: more rounds could still find a regression.
+//     threshold), with the change estimated by Hodges-Lehmann (see
+//     hodgesLehmann), and when not significant, say whether the data rule
+//     out a change beyond the threshold: the one-sided 90% confidence
+//     bound of the change in the unit's worse direction (Tukey's interval
+//     for the Hodges-Lehmann estimate, no distribution assumed). If it
+//     does, the result is unchanged; if not, it is inconclusive: more
+//     rounds could still find a regression. Results that more rounds
+//     could change (inconclusive ones, and significant changes within
+//     their threshold whose bound is beyond it) are Open: the rounds go
+//     on while one is.
 
 import (
 	"math"
 	"slices"
 	"sort"
-
-	"github.com/aclements/go-moremath/stats"
 )
 
 // clearConfidence is the two-sided confidence of the interval whose bound
@@ -114,25 +117,13 @@ func signedRankP(d []float64) float64 {
 		}
 		i = j + 1
 	}
-	total, wPlus := 0, 0
+	wPlus := 0
 	for i, r := range ranks {
-		total += r
 		if nz[i] > 0 {
 			wPlus += r
 		}
 	}
-	// count[s] is the number of sign assignments whose positive ranks sum
-	// to s, as a probability (divided by 2 at each step).
-	count := make([]float64, total+1)
-	count[0] = 1
-	for _, r := range ranks {
-		for s := total; s >= r; s-- {
-			count[s] = (count[s] + count[s-r]) / 2
-		}
-		for s := r - 1; s >= 0; s-- {
-			count[s] /= 2
-		}
-	}
+	count := signedRankDist(ranks)
 	var lower, upper float64
 	for s, p := range count {
 		if s <= wPlus {
@@ -225,21 +216,69 @@ func holm(p []float64, alpha float64) []bool {
 	return reject
 }
 
-// medianBounds returns the median of d and the bounds of its confidence
-// interval at level confidence, from order statistics (no distribution
-// assumed); with too few values for the level, the bounds are the extremes.
-func medianBounds(d []float64, confidence float64) (median, lo, hi float64) {
-	s := slices.Clone(d)
-	slices.Sort(s)
-	ci := stats.QuantileCI(len(s), 0.5, confidence)
-	median, lo, hi = ci.SampleCI(stats.Sample{Xs: s, Sorted: true})
-	if math.IsInf(lo, 0) || math.IsNaN(lo) {
-		lo = s[0]
+// signedRankDist returns the null distribution of the signed-rank
+// statistic, the sum of the positive ranks, for the given ranks: the
+// probability of each sum from 0 to the sum of all ranks when every rank's
+// sign is equally likely, by dynamic programming over the ranks.
+func signedRankDist(ranks []int) []float64 {
+	total := 0
+	for _, r := range ranks {
+		total += r
 	}
-	if math.IsInf(hi, 0) || math.IsNaN(hi) {
-		hi = s[len(s)-1]
+	p := make([]float64, total+1)
+	p[0] = 1
+	for _, r := range ranks {
+		for s := total; s >= 0; s-- {
+			q := p[s]
+			if s >= r {
+				q += p[s-r]
+			}
+			p[s] = q / 2
+		}
 	}
-	return median, lo, hi
+	return p
+}
+
+// hodgesLehmann returns the Hodges-Lehmann estimate of the centre of d, the
+// median of its Walsh averages (d[i]+d[j])/2 for i <= j, and the bounds of
+// its confidence interval at level confidence (Tukey's: order statistics of
+// the Walsh averages at the signed-rank test's critical values). It is the
+// estimate that goes with the signed-rank test: robust (29% of the changes
+// can be arbitrarily wrong before it is, where the mean breaks with one)
+// and much more precise than the median of d (asymptotic efficiency 0.955
+// against the mean on normal data, where the median's is 0.637), so the
+// same rounds place a change on the right side of its threshold more
+// often. With too few values for the level, the bounds are the extremes.
+func hodgesLehmann(d []float64, confidence float64) (est, lo, hi float64) {
+	n := len(d)
+	w := make([]float64, 0, n*(n+1)/2)
+	for i := range n {
+		for j := i; j < n; j++ {
+			w = append(w, (d[i]+d[j])/2)
+		}
+	}
+	slices.Sort(w)
+	m := len(w)
+	est = w[m/2]
+	if m%2 == 0 {
+		est = (w[m/2-1] + w[m/2]) / 2
+	}
+	// The interval leaves out the k smallest and the k largest averages,
+	// k the largest with P(T <= k) <= (1-confidence)/2 (Hollander and
+	// Wolfe's C = k+1); none when even P(T <= 0) is larger.
+	ranks := make([]int, n)
+	for i := range ranks {
+		ranks[i] = i + 1
+	}
+	cdf := signedRankDist(ranks)
+	for s := 1; s < len(cdf); s++ {
+		cdf[s] += cdf[s-1]
+	}
+	k := 0
+	for k+1 < len(cdf) && cdf[k+1] <= (1-confidence)/2 {
+		k++
+	}
+	return est, w[k], w[m-1-k]
 }
 
 // pairedResult holds a paired comparison of one result before the
@@ -248,8 +287,8 @@ type pairedResult struct {
 	i      int // index in Verdict.Results
 	d      []float64
 	log    bool
-	median float64
-	lo, hi float64 // the clearConfidence bounds of the median change
+	est    float64 // the Hodges-Lehmann estimate of the change
+	lo, hi float64 // its clearConfidence bounds
 }
 
 // decidePaired decides the results of v that both sides measured, round
@@ -265,7 +304,7 @@ func decidePaired(v *Verdict, alpha float64) {
 			continue
 		}
 		d, log := pairedChanges(r.Base.Values, r.Head.Values)
-		med, lo, hi := medianBounds(d, clearConfidence)
+		est, lo, hi := hodgesLehmann(d, clearConfidence)
 		minP := minUTestP(r.Base.N, r.Head.N)
 		if allEqual(r.Base.Values, r.Head.Values) {
 			minP = 1 // no rank test can tell equal values apart
@@ -274,10 +313,10 @@ func decidePaired(v *Verdict, alpha float64) {
 			r.P = signedRankP(d)
 			minP = minSignedRankP(nonZero(d))
 			if log {
-				r.Delta = Float(math.Expm1(med))
+				r.Delta = Float(math.Expm1(est))
 			}
 		}
-		prs = append(prs, pairedResult{i: i, d: d, log: log, median: med, lo: lo, hi: hi})
+		prs = append(prs, pairedResult{i: i, d: d, log: log, est: est, lo: lo, hi: hi})
 		ps = append(ps, r.P)
 		minPs = append(minPs, minP)
 	}
@@ -313,12 +352,17 @@ func decidePaired(v *Verdict, alpha float64) {
 		switch {
 		case significant[k]:
 			r.Status = decideSignificant(*r)
+			// A change within its threshold whose bound is not: more
+			// rounds could still show it beyond.
+			r.Open = r.Status == StatusWithinThreshold && !clear(*r, pr)
 		case clear(*r, pr):
 			r.Status = StatusUnchanged
 		case !testable[k]:
 			r.Status = StatusTooFewSamples
+			r.Open = true
 		default:
 			r.Status = StatusInconclusive
+			r.Open = true
 		}
 		r.Regression = r.Status == StatusRegression
 	}

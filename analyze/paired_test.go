@@ -92,6 +92,62 @@ func TestSignedRankP(t *testing.T) {
 	}
 }
 
+func TestSignedRankDist(t *testing.T) {
+	// Published critical values: P(T <= 8) for n = 10 is 25/1024, and
+	// P(T <= 0) is 2^-n.
+	cdf := signedRankDist([]int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10})
+	for s := 1; s < len(cdf); s++ {
+		cdf[s] += cdf[s-1]
+	}
+	if got := cdf[8]; math.Abs(got-25.0/1024) > 1e-12 {
+		t.Errorf("P(T <= 8 | n=10) = %v, want %v", got, 25.0/1024)
+	}
+	if got := cdf[0]; got != 1.0/1024 {
+		t.Errorf("P(T <= 0 | n=10) = %v", got)
+	}
+	if got := cdf[len(cdf)-1]; math.Abs(got-1) > 1e-12 {
+		t.Errorf("P(T <= max) = %v", got)
+	}
+}
+
+func TestHodgesLehmann(t *testing.T) {
+	for _, tt := range []struct {
+		d           []float64
+		est, lo, hi float64
+		confidence  float64
+	}{
+		// Walsh averages of 1,2,3: 1 1.5 2 2 2.5 3; too few for 80%.
+		{[]float64{3, 1, 2}, 2, 1, 3, 0.80},
+		// One outlier moves the estimate little. P(T <= 2 | n=5) = 3/32:
+		// two averages left out on each side.
+		{[]float64{1, 2, 3, 4, 100}, 3, 2, 51.5, 0.80},
+	} {
+		est, lo, hi := hodgesLehmann(tt.d, tt.confidence)
+		if est != tt.est || lo != tt.lo || hi != tt.hi {
+			t.Errorf("hodgesLehmann(%v) = %v [%v, %v], want %v [%v, %v]", tt.d, est, lo, hi, tt.est, tt.lo, tt.hi)
+		}
+	}
+	// The interval covers the true centre as often as it says, and is
+	// narrower than the median's would be.
+	rng := rand.New(rand.NewPCG(3, 4))
+	const trials, n, centre = 4000, 15, 0.05
+	covered := 0
+	for range trials {
+		d := make([]float64, n)
+		for i := range d {
+			d[i] = centre + 0.1*rng.NormFloat64()
+		}
+		_, lo, hi := hodgesLehmann(d, 0.80)
+		if lo <= centre && centre <= hi {
+			covered++
+		}
+	}
+	// Exact level for n=15 is above 0.80 by the discreteness of T.
+	if rate := float64(covered) / trials; rate < 0.78 || rate > 0.86 {
+		t.Errorf("80%% interval covered the centre in %.3f of trials", rate)
+	}
+}
+
 func TestTarone(t *testing.T) {
 	for _, tt := range []struct {
 		minP []float64
@@ -186,13 +242,18 @@ func TestPairedStatuses(t *testing.T) {
 		own      float64
 		looks    int
 		want     Status
+		open     bool
 	}{
-		{"clear regression", 12, 0.30, 0.01, 1, StatusRegression},
-		{"clearly unchanged", 20, 0, 0.005, 1, StatusUnchanged},
-		{"too noisy to tell", 8, 0, 0.20, 1, StatusInconclusive},
-		{"too few rounds for the looks", 3, 0.5, 0.01, 4, StatusTooFewSamples},
-		{"few rounds: unpaired", 5, 0.5, 0.01, 1, StatusRegression},
-		{"improvement", 12, -0.30, 0.01, 1, StatusImprovement},
+		{"clear regression", 12, 0.30, 0.01, 1, StatusRegression, false},
+		{"clearly unchanged", 20, 0, 0.005, 1, StatusUnchanged, false},
+		{"too noisy to tell", 8, 0, 0.20, 1, StatusInconclusive, true},
+		{"too few rounds for the looks", 3, 0.5, 0.01, 4, StatusTooFewSamples, true},
+		{"few rounds: unpaired", 5, 0.5, 0.01, 1, StatusRegression, false},
+		{"improvement", 12, -0.30, 0.01, 1, StatusImprovement, false},
+		// Significant, within the 5% threshold, but not yet shown to
+		// stay within it: more rounds could find it beyond.
+		{"within the threshold, not yet clear", 12, 0.02, 0.02, 1, StatusWithinThreshold, true},
+		{"clearly within the threshold", 30, 0.02, 0.005, 1, StatusWithinThreshold, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			base, head := pairedFiles(t, tt.n, tt.slowdown, 0.1, tt.own, 11)
@@ -204,6 +265,9 @@ func TestPairedStatuses(t *testing.T) {
 			}
 			if got := v.Results[0].Status; got != tt.want {
 				t.Errorf("status %s (delta %.3f, p=%.4f), want %s", got, v.Results[0].Delta, v.Results[0].P, tt.want)
+			}
+			if got := v.Results[0].Open; got != tt.open {
+				t.Errorf("open = %v, want %v", got, tt.open)
 			}
 			wantVerdict := map[Status]Outcome{StatusRegression: Regression, StatusInconclusive: Inconclusive,
 				StatusTooFewSamples: Inconclusive}[tt.want]

@@ -18,8 +18,10 @@ const (
 	// Regression: at least one result is significantly worse than its
 	// threshold allows.
 	Regression Outcome = "regression"
-	// Inconclusive: nothing regressed, but some result had too few samples
-	// for any difference to be significant.
+	// Inconclusive: nothing regressed, but some result is not clear: it
+	// had too few samples for any difference to be significant, or (paired)
+	// the budget of rounds ran out before a change beyond its threshold
+	// was either found or ruled out.
 	Inconclusive Outcome = "inconclusive"
 	// Error: the tool or the workload failed; see Verdict.Error.
 	Error Outcome = "error"
@@ -87,9 +89,13 @@ type Result struct {
 	Threshold float64   `json:"threshold"`
 	Better    Direction `json:"better"`
 	// Regression is Status == StatusRegression, for readers of the JSON.
-	Regression bool     `json:"regression"`
-	Status     Status   `json:"status"`
-	Warnings   []string `json:"warnings,omitempty"`
+	Regression bool   `json:"regression"`
+	Status     Status `json:"status"`
+	// Open says more rounds could still change Status: the result is
+	// inconclusive, or a significant change within its threshold that the
+	// data do not yet keep within it. Set by the paired comparison.
+	Open     bool     `json:"open,omitempty"`
+	Warnings []string `json:"warnings,omitempty"`
 	// Hot are the functions that explain the result, from its profiles
 	// (Diff), largest growth first.
 	Hot []Hot `json:"hot,omitempty"`

@@ -36,8 +36,10 @@ type Scenario struct {
 	// Timeout bounds each request.
 	Timeout     time.Duration `yaml:"timeout" json:"timeout_ns"`
 	MaxInFlight int           `yaml:"max_in_flight" json:"max_in_flight"`
-	// Rounds is the number of measured rounds per side; a U test needs 4
-	// or more per side to call any difference significant.
+	// Rounds is the number of measured rounds per side. Too few for the
+	// signed-rank test, they are compared with the U test, which needs 5
+	// per side to reach the gate's alpha (0.02) at all, and 6 when three
+	// results share a unit (three services' cpu-sec/op).
 	Rounds int `yaml:"rounds" json:"rounds"`
 	// Warmup is an unmeasured load each side gets before its first round.
 	Warmup time.Duration `yaml:"warmup" json:"warmup_ns"`

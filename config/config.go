@@ -56,7 +56,7 @@ var DefaultScenario = Scenario{
 	Duration:     5 * time.Second,
 	Timeout:      5 * time.Second,
 	MaxInFlight:  512,
-	Rounds:       5,
+	Rounds:       6,
 	Warmup:       time.Second,
 	MaxErrorRate: 0.01,
 }
@@ -78,9 +78,9 @@ var Default = Config{
 	Bench: Bench{
 		Packages:  []string{"./..."},
 		Run:       ".",
-		Benchtime: "100ms",
-		Rounds:    20,
-		MinRounds: 8,
+		Benchtime: "30ms",
+		Rounds:    60,
+		MinRounds: 10,
 		Profile:   true,
 		Timeout:   10 * time.Minute,
 	},

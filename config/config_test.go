@@ -175,8 +175,8 @@ func TestParseDefaults(t *testing.T) {
 			// seen here.
 			b := c.Bench
 			if !reflect.DeepEqual(b.Packages, []string{"./..."}) || b.Run != "." ||
-				b.Benchtime != "100ms" || b.Rounds != 20 || b.MinRounds != 8 || !b.Profile || b.Timeout != 10*time.Minute {
-				t.Errorf("Bench = %+v, want packages ./..., run ., benchtime 100ms, rounds 20, min rounds 8, profile true, timeout 10m", b)
+				b.Benchtime != "30ms" || b.Rounds != 60 || b.MinRounds != 10 || !b.Profile || b.Timeout != 10*time.Minute {
+				t.Errorf("Bench = %+v, want packages ./..., run ., benchtime 30ms, rounds 60, min rounds 10, profile true, timeout 10m", b)
 			}
 			if !reflect.DeepEqual(c.Thresholds, analyze.DefaultThresholds) {
 				t.Errorf("Thresholds = %+v, want analyze.DefaultThresholds %+v", c.Thresholds, analyze.DefaultThresholds)

@@ -21,7 +21,7 @@ func TestLoadShopConfig(t *testing.T) {
 		t.Fatalf("%d scenarios, want 1", len(c.Load))
 	}
 	sc := c.Load[0]
-	if sc.Target != "cart" || sc.Method != "POST" || sc.Rate != 100 || sc.Rounds != 5 || sc.Duration != 3*time.Second {
+	if sc.Target != "cart" || sc.Method != "POST" || sc.Rate != 100 || sc.Rounds != 6 || sc.Duration != 3*time.Second {
 		t.Errorf("scenario %+v", sc)
 	}
 	// Defaults fill what the file leaves out.

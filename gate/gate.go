@@ -7,10 +7,10 @@
 //  1. Resolve the base: the configuration's, or the merge-base of HEAD with
 //     the default branch.
 //  2. Run the rounds (bench.Run). The go test benchmarks' rounds are looked
-//     at after MinRounds rounds and every 4 rounds after that: the run
-//     stops as soon as every result is clear (analyze's paired,
-//     sequential comparison), and goes on to Rounds, the budget, while one
-//     is not.
+//     at after MinRounds rounds and then each time they have grown by half
+//     (see Looks): the run stops as soon as no result is open (analyze's
+//     paired, sequential comparison), and goes on to Rounds, the budget,
+//     while one is.
 //  3. Compare the sides round by round, at the final look.
 //  4. Attach the hot functions of each regression, write the diffs, and
 //     write verdict.json.
@@ -28,8 +28,12 @@ import (
 	"github.com/perfgate/perfgate/config"
 )
 
-// lookStep is the number of rounds between two looks at the results.
-const lookStep = 4
+// Alpha is the gate's significance level: of each unit's results, over
+// all the looks. Its tests are two-sided, so at most Alpha/2, 1%, of the
+// results of unchanged code are called regressions whatever the number of
+// benchmarks and looks; benchstat's 0.05 per comparison would allow 2.5%
+// per look.
+const Alpha = 0.02
 
 // Options configure Run.
 type Options struct {
@@ -55,14 +59,21 @@ type Result struct {
 }
 
 // Looks returns the rounds at which the results of a budget of rounds
-// rounds are looked at: minRounds, then every lookStep rounds, and rounds
-// itself last. A minRounds of 0, or not below rounds, gives one look.
+// rounds are looked at: minRounds, then each time the rounds have grown by
+// half (rounded up) as long as the look after would still be within the
+// budget, and rounds itself last. A minRounds of 0, or not below rounds, gives one look.
+//
+// The spacing is geometric because what a look can tell grows with the
+// square root of the rounds: a look soon after the last tells little and
+// costs as much of the significance level (each look tests at Alpha/looks)
+// as one that tells much. With the defaults, 10 and 60, the looks are at
+// 10, 15, 23, 35 and 60 rounds.
 func Looks(minRounds, rounds int) []int {
 	if minRounds <= 0 || minRounds >= rounds {
 		return []int{rounds}
 	}
-	var looks []int
-	for r := minRounds; r < rounds; r += lookStep {
+	looks := []int{minRounds}
+	for r := (3*minRounds + 1) / 2; 3*r <= 2*rounds; r = (3*r + 1) / 2 {
 		looks = append(looks, r)
 	}
 	return append(looks, rounds)
@@ -100,6 +111,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		looks = Looks(cfg.Bench.MinRounds, cfg.Bench.Rounds)
 	}
 	compareOpts := analyze.DefaultOptions
+	compareOpts.Alpha = Alpha
 	compareOpts.Thresholds = cfg.Thresholds
 	compareOpts.Paired = true
 	compareOpts.Looks = len(looks)
@@ -160,11 +172,11 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	return &Result{Verdict: v, Info: info, Dir: out}, nil
 }
 
-// clear reports whether no result of v is still open: each is decided, or
-// rules out a change beyond its threshold.
+// clear reports whether no result of v is still open (analyze.Result.Open):
+// each is decided, or rules out a change beyond its threshold.
 func clear(v *analyze.Verdict) bool {
 	for _, r := range v.Results {
-		if r.Status == analyze.StatusInconclusive || r.Status == analyze.StatusTooFewSamples {
+		if r.Open {
 			return false
 		}
 	}

@@ -10,12 +10,15 @@ func TestLooks(t *testing.T) {
 		min, rounds int
 		want        string
 	}{
-		{8, 20, "[8 12 16 20]"},
+		{10, 60, "[10 15 23 35 60]"},
+		{8, 20, "[8 12 20]"},
 		{8, 10, "[8 10]"},
+		{8, 12, "[8 12]"},
 		{8, 8, "[8]"},
 		{0, 10, "[10]"},
 		{12, 5, "[5]"},
-		{6, 19, "[6 10 14 18 19]"},
+		{2, 19, "[2 3 5 8 12 19]"},
+		{2, 20, "[2 3 5 8 12 20]"},
 	} {
 		if got := fmt.Sprint(Looks(tt.min, tt.rounds)); got != tt.want {
 			t.Errorf("Looks(%d, %d) = %s, want %s", tt.min, tt.rounds, got, tt.want)

@@ -18,8 +18,8 @@ func TestRun(t *testing.T) {
 	opts := DefaultOptions
 	opts.Slowdowns = []float64{0.5}
 	opts.Trials = 1
-	opts.Benchtime = "20ms"
-	opts.Rounds, opts.MinRounds = 8, 0
+	opts.Benchtime, opts.PlainBenchtime = "20ms", "20ms"
+	opts.Rounds, opts.MinRounds = 12, 0
 	opts.Threshold = 0.10
 	opts.Dir = t.TempDir()
 	var seen []string

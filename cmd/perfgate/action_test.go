@@ -104,7 +104,7 @@ func BenchmarkLeak(b *testing.B) {
 	for b.Loop() {
 	}
 }
-`, "perfgate.yml": "bench: {rounds: 4, benchtime: 20ms, profile: true}\nthresholds: {sec/op: 50%}\n"})
+`, "perfgate.yml": "bench: {rounds: 6, benchtime: 20ms, profile: true}\nthresholds: {sec/op: 50%}\n"})
 	gitRun(t, dir, "add", "-A")
 	gitRun(t, dir, "commit", "-qm", "the pull request")
 	head = gitRun(t, dir, "rev-parse", "HEAD")

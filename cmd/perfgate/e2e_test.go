@@ -497,7 +497,7 @@ func TestExample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := strings.Replace(strings.Replace(string(data), "rounds: 10", "rounds: 5", 1), "benchtime: 100ms", "benchtime: 20ms", 1)
+	cfg := strings.Replace(strings.Replace(string(data), "rounds: 10", "rounds: 6", 1), "benchtime: 100ms", "benchtime: 20ms", 1)
 	cfgFile := filepath.Join(t.TempDir(), "perfgate.yml")
 	writeFiles(t, filepath.Dir(cfgFile), map[string]string{"perfgate.yml": cfg})
 	verdict := filepath.Join(t.TempDir(), "verdict.json")

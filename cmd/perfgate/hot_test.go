@@ -148,7 +148,7 @@ func buildIndex(xs []int) map[int]*entry {
 	return m
 }`)
 	verdict := filepath.Join(t.TempDir(), "verdict.json")
-	code, _, _ := perfgate(t, context.Background(), "-C", dir, "bench", "--base", "HEAD~1", "--rounds", "4",
+	code, _, _ := perfgate(t, context.Background(), "-C", dir, "bench", "--base", "HEAD~1", "--rounds", "6",
 		"--benchtime", "20ms", "--threshold", "sec/op=1000%", "--out", filepath.Join(t.TempDir(), "run"), "--json", verdict)
 	if code != exitRegression {
 		t.Fatalf("exit %d, want %d", code, exitRegression)

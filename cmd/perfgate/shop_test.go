@@ -31,7 +31,7 @@ func shopConfig(t *testing.T, base, head, extra string) string {
 	for old, new := range map[string]string{
 		"rate: 100":    "rate: 50",
 		"duration: 3s": "duration: 1500ms",
-		"rounds: 5":    "rounds: 4",
+		"rounds: 6":    "rounds: 5",
 		"warmup: 1s":   "warmup: 500ms",
 		`base: {ref: HEAD, env: {SHOP_FANOUT: concurrent, SHOP_CACHE: "on"}}`: "base: {ref: HEAD, env: {" + base + "}}",
 		`head: {env: {SHOP_FANOUT: sequential, SHOP_CACHE: "off"}}`:           "head: {env: {" + head + "}}",
@@ -86,7 +86,7 @@ func TestShopRegression(t *testing.T) {
 			order = append(order, r.Side)
 		}
 	}
-	if got, want := strings.Join(order, ","), "base,head,head,base,base,head,head,base"; got != want {
+	if got, want := strings.Join(order, ","), "base,head,head,base,base,head,head,base,base,head"; got != want {
 		t.Errorf("round order %s, want %s", got, want)
 	}
 	for _, side := range []string{"base", "head"} {
