@@ -239,35 +239,28 @@ func (d *mdDoc) fit(max int) string {
 
 	var b strings.Builder
 	b.WriteString(d.head)
-	if nReg > 0 {
-		b.WriteString(d.regHeader)
-		for _, r := range d.regRows[:nReg] {
-			b.WriteString(r)
+	// section writes a header and its first n rows, when there are any.
+	section := func(header string, rows []string, n int) {
+		if n == 0 {
+			return
 		}
-		b.WriteString("\n")
-		if keepHot {
-			for _, h := range d.hot[:nReg] {
-				b.WriteString(h)
-			}
-		}
-	}
-	if nImp > 0 {
-		b.WriteString(d.impHeader)
-		for _, r := range d.impRows[:nImp] {
+		b.WriteString(header)
+		for _, r := range rows[:n] {
 			b.WriteString(r)
 		}
 		b.WriteString("\n")
 	}
+	section(d.regHeader, d.regRows, nReg)
+	if nReg > 0 && keepHot {
+		for _, h := range d.hot[:nReg] {
+			b.WriteString(h)
+		}
+	}
+	section(d.impHeader, d.impRows, nImp)
 	if keepRest {
 		b.WriteString(d.rest)
 	}
-	if nNotes > 0 {
-		b.WriteString(d.notesHead)
-		for _, s := range d.notes[:nNotes] {
-			b.WriteString(s)
-		}
-		b.WriteString("\n")
-	}
+	section(d.notesHead, d.notes, nNotes)
 	b.WriteString(note())
 	out := b.String()
 	if len(out) > max {

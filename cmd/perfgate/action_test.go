@@ -72,19 +72,7 @@ func jsonNumber(v any) string {
 // makes BenchmarkProcess slower) into its base. It returns the directory and
 // the base, head and merge commits.
 func prCheckout(t *testing.T) (dir, base, head, merge string) {
-	dir = hotRepo(t, `// Process is the code under benchmark.
-func Process(xs []int) int { return sum(xs) + checksum(xs) }
-
-//go:noinline
-func checksum(xs []int) int {
-	h := 0
-	for range 8 {
-		for _, x := range xs {
-			h = h*31 + x
-		}
-	}
-	return h
-}`)
+	dir = hotRepo(t, slowerProcess)
 	// The pull request's code tries to reach the token, and to issue a
 	// workflow command: neither may work.
 	writeFiles(t, dir, map[string]string{"leak_test.go": `package hot

@@ -55,11 +55,9 @@ func BenchmarkProcess(b *testing.B) {
 	return dir
 }
 
-// TestHotCPU slows Process down with a new named function: perfgate must
-// name that function first among the regressed functions, and write diff
-// profiles that go tool pprof reads.
-func TestHotCPU(t *testing.T) {
-	dir := hotRepo(t, `// Process is the code under benchmark.
+// slowerProcess is the head's work.go for hotRepo: Process does a new,
+// named, costly function besides its sum.
+const slowerProcess = `// Process is the code under benchmark.
 func Process(xs []int) int { return sum(xs) + checksum(xs) }
 
 //go:noinline
@@ -71,7 +69,13 @@ func checksum(xs []int) int {
 		}
 	}
 	return h
-}`)
+}`
+
+// TestHotCPU slows Process down with a new named function: perfgate must
+// name that function first among the regressed functions, and write diff
+// profiles that go tool pprof reads.
+func TestHotCPU(t *testing.T) {
+	dir := hotRepo(t, slowerProcess)
 	out := filepath.Join(t.TempDir(), "run")
 	verdict := filepath.Join(t.TempDir(), "verdict.json")
 	code, stdout, _ := perfgate(t, context.Background(), "-C", dir, "bench", "--base", "HEAD~1", "--rounds", "5",
