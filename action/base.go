@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/perfgate/perfgate/internal/proc"
+	"github.com/perfgate/perfgate/internal/text"
 )
 
 // BaseRevision decides the commit the head is compared with, for the
@@ -82,7 +83,7 @@ func pullRequestBase(ctx context.Context, dir string, ev *Event) (string, error)
 	}
 	if head == ev.BaseSHA {
 		return "", fmt.Errorf("the checkout is the base commit %s itself, not the pull request "+
-			"(pull_request_target checks out the base branch): check out the pull request's head or merge commit", short(head))
+			"(pull_request_target checks out the base branch): check out the pull request's head or merge commit", text.ShortCommit(head))
 	}
 	return requireCommit(ctx, dir, ev.BaseSHA, "pull_request.base.sha", "fetch-depth: 0")
 }
@@ -113,7 +114,7 @@ func requireCommit(ctx context.Context, dir, sha, what, depth string) (string, e
 		if ctx.Err() != nil {
 			return "", ctx.Err()
 		}
-		return "", fmt.Errorf("the base commit %s (%s) is not in the clone: set %s on actions/checkout", short(sha), what, depth)
+		return "", fmt.Errorf("the base commit %s (%s) is not in the clone: set %s on actions/checkout", text.ShortCommit(sha), what, depth)
 	}
 	return sha, nil
 }
@@ -123,7 +124,7 @@ func requireCommit(ctx context.Context, dir, sha, what, depth string) (string, e
 func commitParents(ctx context.Context, dir, c string) ([]string, error) {
 	obj, err := proc.Git(ctx, dir, "cat-file", "commit", c)
 	if err != nil {
-		return nil, fmt.Errorf("reading commit %s: %w", short(c), err)
+		return nil, fmt.Errorf("reading commit %s: %w", text.ShortCommit(c), err)
 	}
 	var parents []string
 	for _, l := range strings.Split(obj, "\n") {
@@ -135,11 +136,4 @@ func commitParents(ctx context.Context, dir, c string) ([]string, error) {
 		}
 	}
 	return parents, nil
-}
-
-func short(sha string) string {
-	if len(sha) > 12 {
-		return sha[:12]
-	}
-	return sha
 }

@@ -16,6 +16,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/sethvargo/go-githubactions"
+
+	"github.com/perfgate/perfgate/internal/text"
 )
 
 // ErrForbidden is the error of a request GitHub answered with 403: the
@@ -143,7 +145,7 @@ func (c *Client) PullRequestForHead(ctx context.Context, repo, headSHA string) (
 		}
 		h, err := c.do(ctx, http.MethodGet, next, nil, &prs)
 		if err != nil {
-			return 0, fmt.Errorf("finding the pull request of %s: %w", short(headSHA), err)
+			return 0, fmt.Errorf("finding the pull request of %s: %w", text.ShortCommit(headSHA), err)
 		}
 		for _, pr := range prs {
 			if pr.Head.SHA == headSHA && pr.Number > 0 {
@@ -157,7 +159,7 @@ func (c *Client) PullRequestForHead(ctx context.Context, repo, headSHA string) (
 			}
 		}
 	}
-	return 0, fmt.Errorf("no open pull request of %s has head %s", repo, short(headSHA))
+	return 0, fmt.Errorf("no open pull request of %s has head %s", repo, text.ShortCommit(headSHA))
 }
 
 // login returns the login the token's comments carry.
@@ -335,7 +337,7 @@ func (c *Client) do(ctx context.Context, method, u string, in, out any) (http.He
 			Message string `json:"message"`
 		}
 		json.Unmarshal(data, &m) // a body that is not JSON leaves no message: the status says enough
-		return nil, &apiError{Method: method, URL: pathOf(u), Status: resp.StatusCode, Message: oneLine(m.Message, 200)}
+		return nil, &apiError{Method: method, URL: pathOf(u), Status: resp.StatusCode, Message: text.FirstLine(m.Message, 200)}
 	}
 	if out != nil {
 		if err := json.Unmarshal(data, out); err != nil {
@@ -352,15 +354,6 @@ func pathOf(u string) string {
 		return u
 	}
 	return p.RequestURI()
-}
-
-// oneLine shortens s to one line of at most n runes.
-func oneLine(s string, n int) string {
-	s, _, _ = strings.Cut(s, "\n")
-	if utf8.RuneCountInString(s) > n {
-		s = string([]rune(s)[:n]) + "…"
-	}
-	return s
 }
 
 // repoPart is what GitHub allows in an owner or repository name.

@@ -1,5 +1,6 @@
 // Package action adapts perfgate to GitHub Actions, through
-// github.com/sethvargo/go-githubactions. A `perfgate action` run goes:
+// github.com/sethvargo/go-githubactions. Run is the whole of `perfgate
+// action`, and Comment of `perfgate comment`; a Run goes:
 //
 //  1. ReadEvent and ReadInputs: what triggered the workflow (the event
 //     file at GITHUB_EVENT_PATH, read into a typed struct) and the
@@ -7,10 +8,11 @@
 //  2. BaseRevision: which commit the pull request or push is compared
 //     with, given the checkout; pull_request_target is refused unless
 //     the workflow opts in, since the gate runs the pull request's code.
-//  3. Untrusted: the benchmarks (the pull request's code) run with the
-//     runner's workflow commands stopped, so their output cannot set
-//     outputs, add masks or annotations; UntrustedEnv takes the tokens
-//     and runner files out of their environment.
+//  3. The gate runs (gate.Run) inside Untrusted: the benchmarks and
+//     services (the pull request's code) run with the runner's workflow
+//     commands stopped, so their output cannot set outputs, add masks or
+//     annotations, and with the environment SafeEnv leaves them, without
+//     the tokens and the runner's command files.
 //  4. WriteSummary adds the report to the job summary, cut to the
 //     runner's limit; Annotate (with LocateBenchmark) marks the worst
 //     regressed benchmarks on their source lines; SetOutputs sets the

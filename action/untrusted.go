@@ -60,15 +60,15 @@ var untrustedVars = []string{
 	"ACTIONS_CACHE_URL", "ACTIONS_RESULTS_URL",
 }
 
-// UntrustedEnv returns environ (os.Environ's form) without what the pull
-// request's code must not inherit: the action's inputs (INPUT_*, the
+// SafeEnv returns the part of environ (os.Environ's form) that the pull
+// request's code may inherit: all but the action's inputs (INPUT_*, the
 // token among them), GitHub tokens and the runner's command files
 // (GITHUB_OUTPUT, GITHUB_ENV, ...), which would let it set outputs or the
 // environment of later steps with commands stopped or not. It does not
 // make the code harmless: a checkout's persisted credentials and the
 // parent's /proc entries are within its reach, which is why workflows
 // that run it get read-only permissions.
-func UntrustedEnv(environ []string) []string {
+func SafeEnv(environ []string) []string {
 	out := make([]string, 0, len(environ))
 	for _, kv := range environ {
 		k, _, _ := strings.Cut(kv, "=")

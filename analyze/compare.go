@@ -113,7 +113,7 @@ func Compare(base, head *Results, opts Options) (*Verdict, error) {
 		return nil, err
 	}
 	thresholds := &benchmath.Thresholds{CompareAlpha: opts.Alpha}
-	v := &Verdict{Alpha: opts.Alpha}
+	v := &Verdict{Schema: SchemaVersion, Alpha: opts.Alpha}
 	tables := make([]benchproc.Key, 0, len(tableRows))
 	for t := range tableRows {
 		tables = append(tables, t)

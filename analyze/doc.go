@@ -1,23 +1,35 @@
-// Package analyze turns benchmark results into a verdict.
+// Package analyze turns benchmark results into a verdict, and profiles
+// into the functions behind it.
 //
 // It is pure: statistics and decisions over values, no files, processes or
-// network. The steps of a comparison are those of benchstat (golang.org/x/perf),
-// whose packages do the statistics:
+// network. A comparison goes as benchstat's does (golang.org/x/perf, whose
+// packages do the statistics), with a second way of deciding for perfgate's
+// own runs:
 //
 //  1. Read each side's results in the Go benchmark format (ReadResults, with
 //     benchfmt). A malformed line is an error: a gate does not skip data.
 //  2. Group the values of both sides by table (file configuration and unit),
 //     row (full benchmark name) and column (side), with benchproc, ignoring the
 //     configuration keys that only tell the sides apart (commit, variant).
-//  3. Summarize each cell and compare base with head with benchmath, under the
-//     unit's assumption (Mann-Whitney U test unless the unit says
-//     assume=exact), at alpha 0.05 and 95% confidence, as benchstat does.
-//  4. Decide: a result regressed when the difference is significant and its
-//     size, in the unit's worse direction, is beyond the unit's threshold.
-//     Too few samples to ever reach significance is said, not called "no
-//     change"; a result on one side only is reported, not an error.
+//  3. Summarize each cell with benchmath under the unit's assumption.
+//  4. Test and decide. With DefaultOptions, as benchstat does (perfgate
+//     compare): a Mann-Whitney U test per result at alpha 0.05, and a result
+//     regressed when the difference is significant and its size, in the
+//     unit's worse direction, is beyond the unit's threshold. With
+//     PairedOptions, as the gate decides on its own interleaved rounds
+//     (paired.go): a Wilcoxon signed-rank test of each round's change (the U
+//     test below 8 rounds), Holm's correction over each unit's results at
+//     PairedAlpha (0.02), split over the looks at the rounds (sequential.go:
+//     Looks), the change estimated by Hodges-Lehmann; a result that more
+//     rounds could still change is Open, and one whose data rule out neither
+//     side of its threshold is inconclusive. Too few samples to ever reach
+//     significance is said, not called "no change"; a result on one side
+//     only is reported, not an error.
 //
-// For a regressed result, Diff (hot.go) names the functions behind it from
-// the profiles of both sides: flat cost per unit of work (per iteration, per
-// request), attributed as go tool pprof attributes it, ranked by growth.
+// For a regressed result, the hot functions come from the profiles of both
+// sides: DiffProfiles builds their difference as go tool pprof -diff_base
+// does (per unit of work, per service), and Diff ranks the functions of that
+// same difference by growth of flat cost per unit of work; Rank lists one
+// profile's functions as go tool pprof -top does, and Folded writes a
+// profile's stacks for flame graphs.
 package analyze

@@ -2,35 +2,44 @@ package analyze
 
 // Hot functions: which functions explain a result, from its profiles.
 //
-// The steps, for each side and each service:
+// The steps, for each service:
 //
-//  1. Check the profiles: at least one, valid (profile.CheckValid), one
-//     list of sample types on both sides, work > 0.
+//  1. Check the profiles (profdiff.go): at least one on each side, valid
+//     (profile.CheckValid), one list of sample types on both sides, work
+//     > 0.
 //  2. Pick the sample type as pprof does (Profile.SampleIndexByName: a
 //     name, or "" for DefaultSampleType, else the last).
-//  3. Attribute each sample as `go tool pprof -top` does at its default
-//     granularity, functions (internal/graph.newGraph after
-//     Profile.Aggregate(inlines, functions only)): its frames are the lines
-//     of its locations, innermost inlined function first, and a frame is
-//     its function's name; the flat value goes to the first frame (the leaf,
-//     innermost inlined function of the first location), and the
-//     cumulative value to every function of the stack once per sample,
-//     however often recursion repeats it.
-//  4. Divide by the work the profiles cover, so that sides of different
-//     lengths or rates compare per unit of work (per benchmark iteration,
-//     per request), never per second.
-//  5. Order as pprof's FlatNameOrder (internal/graph.Nodes.Sort): by
-//     absolute flat value, then by name, then by absolute cumulative value;
-//     for Diff, by growth of flat cost per unit of work, then by name.
+//  3. For a comparison, build the diff as `go tool pprof -diff_base` does
+//     (DiffProfiles, profdiff.go): each side's profiles merged, the base
+//     scaled to head's work, its samples labelled pprof::base=true and
+//     scaled by -1, then merged with head. Its values are for head's work.
+//     Rank takes one side's profiles as they are.
+//  4. Attribute each sample as `go tool pprof -top` does at its default
+//     granularity, functions (tally.go, after internal/graph.newGraph
+//     with Profile.Aggregate(inlines, functions only)): its frames are the
+//     lines of its locations, innermost inlined function first, and a
+//     frame is its function's name; the flat value goes to the first frame
+//     (the leaf, innermost inlined function of the first location), and
+//     the cumulative value to every function of the stack once per sample,
+//     however often recursion repeats it. In a diff, a sample labelled
+//     pprof::base=true counts for the base, any other for head.
+//  5. Divide by the work the profiles cover (for a diff, head's), so that
+//     sides of different lengths or rates compare per unit of work (per
+//     benchmark iteration, per request), never per second.
+//  6. Order as pprof's FlatNameOrder (internal/graph.Nodes.Sort): by
+//     absolute flat value, then by name, then by absolute cumulative
+//     value; for Diff, by growth of flat cost per unit of work (the
+//     function's flat value in the diff), then by name.
+//
+// Diff ranks the diff profile itself, the one a caller writes for go tool
+// pprof, not the two sides: there is one definition of what changed, and
+// what perfgate lists is what pprof shows of that profile.
 //
 // Profiles are values here: reading files is profiler.Load's job.
 
 import (
-	"bufio"
 	"cmp"
 	"fmt"
-	"io"
-	"math"
 	"slices"
 	"strings"
 
@@ -65,25 +74,13 @@ type Hot struct {
 	Path []string `json:"path,omitempty"`
 }
 
-// ProfileSide is one side's profiles behind a result: the profiles of one
-// benchmark, or of one service during a load scenario, and the work they
-// cover.
-type ProfileSide struct {
-	Service string
-	// Profiles are counted together, as profile.Merge would merge them
-	// (over rounds, say). They must have the same sample types.
-	Profiles []*profile.Profile
-	// Work is the units of work the profiles cover together: benchmark
-	// iterations, requests. It must be > 0 (at least 1e-9) and finite.
-	Work float64
-}
-
 // HotOptions select what Rank and Diff report.
 type HotOptions struct {
 	// SampleType is the name of the sample type to rank by: "cpu",
 	// "samples", "alloc_space", "alloc_objects", "inuse_space",
 	// "inuse_objects"... "" means the profile's default, as pprof picks
-	// it: DefaultSampleType, else the last.
+	// it: DefaultSampleType, else the last. The default of a diff from
+	// DiffProfiles is the sample type it was built for.
 	SampleType string
 	// Top is how many functions to return; 0 means all.
 	Top int
@@ -117,40 +114,42 @@ func Rank(side ProfileSide, opts HotOptions) ([]Hot, error) {
 	}
 	t := newTally()
 	for _, p := range side.Profiles {
-		t.add(p, 0, vi)
+		t.add(p, vi, false)
 	}
+	flat := func(n int32) int64 { return t.flat[n][headSide] }
+	cum := func(n int32) int64 { return t.cum[n][headSide] }
 	nodes := make([]int32, 0, len(t.names))
-	for n := range t.names {
-		if t.flat[n][0] != 0 || t.cum[n][0] != 0 {
-			nodes = append(nodes, int32(n))
+	for n := range int32(len(t.names)) {
+		if flat(n) != 0 || cum(n) != 0 {
+			nodes = append(nodes, n)
 		}
 	}
 	slices.SortFunc(nodes, func(a, b int32) int {
-		if c := cmp.Compare(abs64(t.flat[b][0]), abs64(t.flat[a][0])); c != 0 {
+		if c := cmp.Compare(abs64(flat(b)), abs64(flat(a))); c != 0 {
 			return c
 		}
 		if c := strings.Compare(t.names[a], t.names[b]); c != 0 {
 			return c
 		}
-		return cmp.Compare(abs64(t.cum[b][0]), abs64(t.cum[a][0]))
+		return cmp.Compare(abs64(cum(b)), abs64(cum(a)))
 	})
 	if opts.Top > 0 && len(nodes) > opts.Top {
 		nodes = nodes[:opts.Top]
 	}
-	work := [2]float64{side.Work, side.Work}
-	paths := t.paths(nil, side.Profiles, vi, nodes, work)
+	paths := t.paths(side.Profiles, vi, nodes)
 	unit := hotUnit(types[vi])
+	total := t.total[headSide]
 	hot := make([]Hot, len(nodes))
 	for i, n := range nodes {
 		share := 0.0
-		if t.total[0] != 0 {
-			share = float64(t.flat[n][0]) / float64(t.total[0])
+		if total != 0 {
+			share = float64(flat(n)) / float64(total)
 		}
 		hot[i] = Hot{
 			Function: t.names[n],
 			Service:  side.Service,
-			Head:     float64(t.flat[n][0]) / side.Work,
-			HeadCum:  float64(t.cum[n][0]) / side.Work,
+			Head:     float64(flat(n)) / side.Work,
+			HeadCum:  float64(cum(n)) / side.Work,
 			Share:    share,
 			Unit:     unit,
 			Path:     paths[i],
@@ -160,93 +159,66 @@ func Rank(side ProfileSide, opts HotOptions) ([]Hot, error) {
 }
 
 // Diff returns the functions whose flat cost per unit of work grew the
-// most from base to head, largest growth first (then by name); functions
-// that shrank or did not change are left out. Each comes with its Share of
-// the growth and the call path that carries most of its growth.
+// most in diffs (from DiffProfiles), largest growth first, then by name,
+// then by service; functions that shrank or did not change are left out.
 //
-// Sides are matched by Service, and a function is keyed by (Service,
-// name); several sides of one service on one side of the comparison count
-// together (their profiles and their work). A service profiled on one side
-// only counts as costing nothing on the other: all of a new service is
-// growth. The Shares of several services add up only when their Work is
-// the same unit (the requests of one load scenario).
+// It ranks the diff profiles themselves, each ProfileDiff.Diff: a
+// function's growth is its flat value in the diff (head's samples plus
+// base's negated ones) divided by ProfileDiff.Work, head's work, which the
+// diff's values are for. Its Head is the flat value of the samples that
+// are not labelled pprof::base=true, its Base that of the samples that are,
+// negated back, both divided by the same work; HeadCum and BaseCum
+// likewise. Each comes with its Share of the growth of all the diffs and
+// the call path that carries most of its growth in the diff.
 //
-// Costs compare per unit of work, never as raw totals: a fixed-window
-// profile of a slower head shows unchanged functions as cheaper per
-// second; per unit of work they are not.
-func Diff(base, head []ProfileSide, opts HotOptions) ([]Hot, error) {
+// A function is keyed by (Service, name). The Shares of several services
+// add up only when their Work is the same unit (the requests of one load
+// scenario).
+func Diff(diffs []ProfileDiff, opts HotOptions) ([]Hot, error) {
 	if opts.Top < 0 {
-		return nil, fmt.Errorf("diffing hot functions: top %d is negative", opts.Top)
+		return nil, fmt.Errorf("ranking hot functions: top %d is negative", opts.Top)
 	}
-	if len(base) == 0 {
-		return nil, fmt.Errorf("diffing hot functions: no base profiles")
+	if len(diffs) == 0 {
+		return nil, fmt.Errorf("ranking hot functions: no diffs")
 	}
-	if len(head) == 0 {
-		return nil, fmt.Errorf("diffing hot functions: no head profiles")
-	}
-	type service struct {
-		name  string
-		sides [2]ProfileSide
-		t     *tally
-	}
-	var services []*service
-	byName := map[string]*service{}
 	var types []*profile.ValueType
 	var typesOf string
-	var defaults []*profile.Profile // head's profiles first: pprof's -diff_base takes head's DefaultSampleType
-	for s, sides := range [2][]ProfileSide{base, head} {
-		label := [2]string{"base", "head"}[s]
-		for _, side := range sides {
-			what := profileSideLabel(label, side.Service)
-			ts, err := checkProfileSide(what, side)
-			if err != nil {
-				return nil, err
-			}
-			if types == nil {
-				types, typesOf = ts, what
-			} else if !sameSampleTypes(types, ts) {
-				return nil, fmt.Errorf("diffing hot functions: %s has %s; %s has %s", typesOf, formatSampleTypes(types), what, formatSampleTypes(ts))
-			}
-			sv := byName[side.Service]
-			if sv == nil {
-				sv = &service{name: side.Service}
-				byName[side.Service] = sv
-				services = append(services, sv)
-			}
-			sv.sides[s].Profiles = slices.Concat(sv.sides[s].Profiles, side.Profiles)
-			sv.sides[s].Work += side.Work
+	profiles := make([]*profile.Profile, len(diffs))
+	for i, d := range diffs {
+		what := profileSideLabel("diff", d.Service)
+		ts, err := checkProfileSide(what, ProfileSide{Service: d.Service, Profiles: []*profile.Profile{d.Diff}, Work: d.Work})
+		if err != nil {
+			return nil, fmt.Errorf("ranking hot functions: %w", err)
 		}
+		if types == nil {
+			types, typesOf = ts, what
+		} else if !sameSampleTypes(types, ts) {
+			return nil, fmt.Errorf("ranking hot functions: %s has %s; %s has %s", typesOf, formatSampleTypes(types), what, formatSampleTypes(ts))
+		}
+		profiles[i] = d.Diff
 	}
-	for _, side := range head {
-		defaults = append(defaults, side.Profiles...)
-	}
-	for _, side := range base {
-		defaults = append(defaults, side.Profiles...)
-	}
-	vi, err := hotSampleIndex(types, defaultSampleTypeOf(defaults), opts.SampleType)
+	vi, err := hotSampleIndex(types, defaultSampleTypeOf(profiles), opts.SampleType)
 	if err != nil {
 		return nil, err
 	}
 
 	type entry struct {
-		sv     *service
+		diff   int // index in diffs
 		node   int32
-		growth float64
+		growth float64 // per unit of work
 	}
+	tallies := make([]*tally, len(diffs))
 	var entries []entry
 	var growth float64
-	for _, sv := range services {
-		sv.t = newTally()
-		for s := range 2 {
-			for _, p := range sv.sides[s].Profiles {
-				sv.t.add(p, s, vi)
-			}
-		}
-		for n := range sv.t.names {
-			g := sv.t.perWork(int32(n), 1, sv.sides[1].Work) - sv.t.perWork(int32(n), 0, sv.sides[0].Work)
-			if g > 0 {
+	for i, d := range diffs {
+		t := newTally()
+		t.add(d.Diff, vi, true)
+		tallies[i] = t
+		for n := range int32(len(t.names)) {
+			if v := t.flat[n][baseSide] + t.flat[n][headSide]; v > 0 {
+				g := float64(v) / d.Work
 				growth += g
-				entries = append(entries, entry{sv, int32(n), g})
+				entries = append(entries, entry{i, n, g})
 			}
 		}
 	}
@@ -254,546 +226,63 @@ func Diff(base, head []ProfileSide, opts HotOptions) ([]Hot, error) {
 		if c := cmp.Compare(b.growth, a.growth); c != 0 {
 			return c
 		}
-		if c := strings.Compare(a.sv.t.names[a.node], b.sv.t.names[b.node]); c != 0 {
+		if c := strings.Compare(tallies[a.diff].names[a.node], tallies[b.diff].names[b.node]); c != 0 {
 			return c
 		}
-		return strings.Compare(a.sv.name, b.sv.name)
+		return strings.Compare(diffs[a.diff].Service, diffs[b.diff].Service)
 	})
 	if opts.Top > 0 && len(entries) > opts.Top {
 		entries = entries[:opts.Top]
 	}
-	// Shares are parts of the growth, not of the net change: with other
-	// functions cheaper (or noise), a share of the net change exceeds 1
-	// and reads as nonsense.
-	denominator := growth
 
-	// The call paths of the functions kept, service by service.
+	// The call paths of the functions kept, diff by diff.
 	paths := make([][]string, len(entries))
-	for _, sv := range services {
+	for i, d := range diffs {
 		var nodes []int32
 		var at []int
-		for i, e := range entries {
-			if e.sv == sv {
+		for j, e := range entries {
+			if e.diff == i {
 				nodes = append(nodes, e.node)
-				at = append(at, i)
+				at = append(at, j)
 			}
 		}
 		if len(nodes) == 0 {
 			continue
 		}
-		work := [2]float64{sv.sides[0].Work, sv.sides[1].Work}
-		ps := sv.t.paths(sv.sides[0].Profiles, sv.sides[1].Profiles, vi, nodes, work)
-		for j, i := range at {
-			paths[i] = ps[j]
+		ps := tallies[i].paths([]*profile.Profile{d.Diff}, vi, nodes)
+		for k, j := range at {
+			paths[j] = ps[k]
 		}
 	}
 
+	// The base's values are pprof's: Profile.Scale rounded each scaled
+	// base sample to an integer (and dropped those that became 0), so a
+	// base cost is off its exact value by up to half a unit of the
+	// profile per sample, divided by head's work; and Scale computes in
+	// float64, so a value beyond 2^53 loses its last bits even in
+	// Scale(-1) (a profile diffed with itself then shows a growth of a
+	// few units). They are the values go tool pprof shows of the diff,
+	// and the growth is exactly its flat value there.
 	unit := hotUnit(types[vi])
 	hot := make([]Hot, len(entries))
 	for i, e := range entries {
-		t, n := e.sv.t, e.node
+		t, n, work := tallies[e.diff], e.node, diffs[e.diff].Work
 		hot[i] = Hot{
 			Function: t.names[n],
-			Service:  e.sv.name,
-			Base:     t.perWork(n, 0, e.sv.sides[0].Work),
-			Head:     t.perWork(n, 1, e.sv.sides[1].Work),
-			BaseCum:  perWork(t.cum[n][0], e.sv.sides[0].Work),
-			HeadCum:  perWork(t.cum[n][1], e.sv.sides[1].Work),
-			Share:    e.growth / denominator,
-			Unit:     unit,
-			Path:     paths[i],
+			Service:  diffs[e.diff].Service,
+			Base:     float64(-t.flat[n][baseSide]) / work, // negated as an integer: no -0
+			Head:     float64(t.flat[n][headSide]) / work,
+			BaseCum:  float64(-t.cum[n][baseSide]) / work,
+			HeadCum:  float64(t.cum[n][headSide]) / work,
+			// Shares are parts of the growth, not of the net change:
+			// with other functions cheaper (or noise), a share of the
+			// net change exceeds 1 and reads as nonsense.
+			Share: e.growth / growth,
+			Unit:  unit,
+			Path:  paths[i],
 		}
 	}
 	return hot, nil
-}
-
-// NormalizedBase returns base's profiles merged (profile.Merge) and scaled
-// to head's work (Profile.Scale by head.Work/base.Work), so that
-//
-//	go tool pprof -top -diff_base base.pb.gz head.pb.gz
-//
-// with this profile as base.pb.gz and head's profiles merged as head.pb.gz
-// shows what Diff shows. The inputs are not modified.
-func NormalizedBase(base, head ProfileSide) (*profile.Profile, error) {
-	b, _, err := normalizedBase(base, head)
-	return b, err
-}
-
-func normalizedBase(base, head ProfileSide) (*profile.Profile, []*profile.ValueType, error) {
-	bt, err := checkProfileSide(profileSideLabel("base", base.Service), base)
-	if err != nil {
-		return nil, nil, err
-	}
-	ht, err := checkProfileSide(profileSideLabel("head", head.Service), head)
-	if err != nil {
-		return nil, nil, err
-	}
-	if !sameSampleTypes(bt, ht) {
-		return nil, nil, fmt.Errorf("diffing profiles: base has %s; head has %s", formatSampleTypes(bt), formatSampleTypes(ht))
-	}
-	b, err := profile.Merge(base.Profiles)
-	if err != nil {
-		return nil, nil, fmt.Errorf("merging base profiles: %w", err)
-	}
-	b.Scale(head.Work / base.Work)
-	return b, ht, nil
-}
-
-// DiffProfile returns head minus base as one pprof profile, the profile
-// `go tool pprof -diff_base` builds (internal/driver.fetchProfiles): base
-// scaled to head's work (head.Work/base.Work, see NormalizedBase), its
-// samples labelled pprof::base=true, Scale(-1), then merged with head
-// (profile.Merge, head first). Its default sample type is sampleType ("":
-// head's default, as pprof picks it), so that `go tool pprof` opens it on
-// that type; its values are in head's units of work (head.Work operations).
-func DiffProfile(base, head ProfileSide, sampleType string) (*profile.Profile, error) {
-	b, types, err := normalizedBase(base, head)
-	if err != nil {
-		return nil, err
-	}
-	vi, err := hotSampleIndex(types, defaultSampleTypeOf(append(slices.Clip(head.Profiles), base.Profiles...)), sampleType)
-	if err != nil {
-		return nil, err
-	}
-	b.SetLabel("pprof::base", []string{"true"})
-	b.Scale(-1)
-	h, err := profile.Merge(head.Profiles)
-	if err != nil {
-		return nil, fmt.Errorf("merging head profiles: %w", err)
-	}
-	d, err := profile.Merge([]*profile.Profile{h, b})
-	if err != nil {
-		return nil, fmt.Errorf("merging head with base: %w", err)
-	}
-	d.DefaultSampleType = types[vi].Type
-	return d, nil
-}
-
-// Folded writes p's samples of sampleType ("": the default, as pprof picks
-// it) as folded stacks, Brendan Gregg's input to flame graphs: one
-// "root;caller;leaf value" line per distinct stack of function names,
-// outermost first, in byte order of the stacks. Frames are named as Rank
-// names them (inlined functions are frames of their own); a ';' in a name
-// becomes ':' and a line break a space, so that the format holds. A stack
-// whose values add up to zero is left out; the values of the lines add up
-// to the sum of the profile's values (negative for a diff's base).
-func Folded(w io.Writer, p *profile.Profile, sampleType string) error {
-	if p == nil {
-		return fmt.Errorf("folding stacks: no profile")
-	}
-	if err := p.CheckValid(); err != nil {
-		return fmt.Errorf("folding stacks: invalid profile: %w", err)
-	}
-	if len(p.SampleType) == 0 {
-		return fmt.Errorf("folding stacks: profile has no sample types")
-	}
-	vi, err := hotSampleIndex(p.SampleType, p.DefaultSampleType, sampleType)
-	if err != nil {
-		return err
-	}
-	t := newTally()
-	locs := t.locations(p)
-	sums := map[string]int64{}
-	var frames []string
-	for _, s := range p.Sample {
-		v := s.Value[vi]
-		if v == 0 {
-			continue
-		}
-		frames = frames[:0]
-		for i := len(s.Location) - 1; i >= 0; i-- {
-			for _, n := range locs.nodes(s.Location[i]) {
-				frames = append(frames, foldedName(t.names[n]))
-			}
-		}
-		if len(frames) == 0 {
-			frames = append(frames, "<unknown>")
-		}
-		sums[strings.Join(frames, ";")] += v
-	}
-	stacks := make([]string, 0, len(sums))
-	for s, v := range sums {
-		if v != 0 {
-			stacks = append(stacks, s)
-		}
-	}
-	slices.Sort(stacks)
-	bw := bufio.NewWriter(w)
-	for _, s := range stacks {
-		fmt.Fprintf(bw, "%s %d\n", s, sums[s])
-	}
-	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("writing folded stacks: %w", err)
-	}
-	return nil
-}
-
-var foldedEscaper = strings.NewReplacer(";", ":", "\n", " ", "\r", " ")
-
-// foldedName is a function's name as a frame of a folded stack, which a
-// ';' or a line break in it would break: a Go function instantiated with
-// a struct type has both spaces and ';' in its name,
-// "slices.insertionSortCmpFunc[go.shape.struct { net/http.key string;
-// net/http.values []string }]".
-func foldedName(name string) string {
-	if strings.ContainsAny(name, ";\n\r") {
-		return foldedEscaper.Replace(name)
-	}
-	return name
-}
-
-// Symbolized reports whether p's locations name their functions. It is
-// false when some location has no function name (a profile written without
-// symbols, or whose binary was stripped), except a location in a kernel
-// pseudo-mapping such as [vdso] or [vsyscall], which no binary symbolizes.
-// Rank and Diff name such locations by address ("0x4a2f10"); a caller
-// should add a note saying "profile has no symbols" when this is false.
-func Symbolized(p *profile.Profile) bool {
-	for _, l := range p.Location {
-		if l == nil || frameName(l) != "" {
-			continue
-		}
-		if m := l.Mapping; m != nil && strings.HasPrefix(m.File, "[") {
-			continue
-		}
-		return false
-	}
-	return true
-}
-
-// frameName returns the name of l's innermost function, or "" if it has
-// none.
-func frameName(l *profile.Location) string {
-	for _, ln := range l.Line {
-		if ln.Function != nil && ln.Function.Name != "" {
-			return ln.Function.Name
-		}
-	}
-	return ""
-}
-
-// A tally counts the flat and cumulative values of the functions of one
-// service, on two sides.
-type tally struct {
-	index map[string]int32
-	names []string
-	flat  [][2]int64
-	cum   [][2]int64
-	// total is the sum of the absolute sample values of each side, the
-	// total of pprof's percentages.
-	total [2]int64
-	// seen[n] == stamp when node n was counted in the current sample.
-	seen  []uint64
-	stamp uint64
-	// locs are the frames of each profile's locations.
-	locs map[*profile.Profile]*locTable
-}
-
-func newTally() *tally {
-	return &tally{index: map[string]int32{}, locs: map[*profile.Profile]*locTable{}}
-}
-
-func (t *tally) intern(name string) int32 {
-	if n, ok := t.index[name]; ok {
-		return n
-	}
-	n := int32(len(t.names))
-	t.index[name] = n
-	t.names = append(t.names, name)
-	t.flat = append(t.flat, [2]int64{})
-	t.cum = append(t.cum, [2]int64{})
-	t.seen = append(t.seen, 0)
-	return n
-}
-
-func (t *tally) perWork(n int32, side int, work float64) float64 {
-	return perWork(t.flat[n][side], work)
-}
-
-func perWork(v int64, work float64) float64 {
-	if work == 0 {
-		return 0
-	}
-	return float64(v) / work
-}
-
-// add counts p's samples of value index vi on side, as pprof's
-// internal/graph.newGraph counts them.
-func (t *tally) add(p *profile.Profile, side, vi int) {
-	locs := t.locations(p)
-	for _, s := range p.Sample {
-		v := s.Value[vi]
-		t.total[side] += abs64(v)
-		if v == 0 || len(s.Location) == 0 {
-			continue
-		}
-		t.stamp++
-		var ns []int32
-		for i := len(s.Location) - 1; i >= 0; i-- {
-			ns = locs.nodes(s.Location[i])
-			for _, n := range ns {
-				if t.seen[n] != t.stamp {
-					t.seen[n] = t.stamp
-					t.cum[n][side] += v
-				}
-			}
-		}
-		t.flat[ns[len(ns)-1]][side] += v // ns are the leaf's frames
-	}
-}
-
-// paths returns, for each of nodes, the call path (outermost first) of the
-// samples whose leaf it is that has the largest value per unit of work on
-// head (side 1) minus base (side 0): the path that carries most of its
-// growth, or with no base most of its cost.
-func (t *tally) paths(base, head []*profile.Profile, vi int, nodes []int32, work [2]float64) [][]string {
-	want := make([]int32, len(t.names)) // index in nodes + 1, or 0
-	for i, n := range nodes {
-		want[n] = int32(i + 1)
-	}
-	type path struct {
-		nodes []int32
-		v     [2]int64
-	}
-	byHash := map[uint64][]*path{}
-	var order []*path // in order of first appearance, for ties
-	var stack []int32
-	for side, profiles := range [2][]*profile.Profile{base, head} {
-		for _, p := range profiles {
-			locs := t.locations(p)
-			for _, s := range p.Sample {
-				v := s.Value[vi]
-				if v == 0 || len(s.Location) == 0 {
-					continue
-				}
-				leaf := locs.nodes(s.Location[0])
-				if want[leaf[len(leaf)-1]] == 0 {
-					continue
-				}
-				stack = stack[:0]
-				h := uint64(14695981039346656037) // FNV-1a
-				for i := len(s.Location) - 1; i >= 0; i-- {
-					for _, n := range locs.nodes(s.Location[i]) {
-						stack = append(stack, n)
-						h = (h ^ uint64(uint32(n))) * 1099511628211
-					}
-				}
-				var found *path
-				for _, c := range byHash[h] {
-					if slices.Equal(c.nodes, stack) {
-						found = c
-						break
-					}
-				}
-				if found == nil {
-					found = &path{nodes: slices.Clone(stack)}
-					byHash[h] = append(byHash[h], found)
-					order = append(order, found)
-				}
-				found.v[side] += v
-			}
-		}
-	}
-	best := make([]*path, len(nodes))
-	bestV := make([]float64, len(nodes))
-	for _, c := range order {
-		i := want[c.nodes[len(c.nodes)-1]] - 1
-		g := perWork(c.v[1], work[1]) - perWork(c.v[0], work[0])
-		if best[i] == nil || g > bestV[i] {
-			best[i], bestV[i] = c, g
-		}
-	}
-	out := make([][]string, len(nodes))
-	for i, c := range best {
-		if c == nil {
-			continue
-		}
-		out[i] = make([]string, len(c.nodes))
-		for j, n := range c.nodes {
-			out[i][j] = t.names[n]
-		}
-	}
-	return out
-}
-
-// locTable maps the locations of one profile to their frames, as node
-// indexes, outermost (the caller into which the others were inlined)
-// first.
-type locTable struct {
-	t      *tally
-	byID   [][]int32 // by Location.ID, when IDs are dense
-	locs   []*profile.Location
-	sparse map[*profile.Location][]int32
-}
-
-func (t *tally) locations(p *profile.Profile) *locTable {
-	if lt := t.locs[p]; lt != nil {
-		return lt
-	}
-	lt := &locTable{t: t}
-	t.locs[p] = lt
-	n := len(p.Location)
-	dense := true
-	for _, l := range p.Location {
-		if l.ID > uint64(2*n+16) {
-			dense = false
-			break
-		}
-	}
-	if dense {
-		lt.byID = make([][]int32, 2*n+17)
-		lt.locs = make([]*profile.Location, 2*n+17)
-	}
-	return lt
-}
-
-func (lt *locTable) nodes(l *profile.Location) []int32 {
-	if id := l.ID; id < uint64(len(lt.byID)) && lt.locs[id] == l {
-		return lt.byID[id] // the common case, inlined
-	}
-	return lt.slowNodes(l)
-}
-
-func (lt *locTable) slowNodes(l *profile.Location) []int32 {
-	if id := l.ID; id < uint64(len(lt.byID)) && lt.locs[id] == nil {
-		ns := lt.t.frames(l)
-		lt.byID[id], lt.locs[id] = ns, l
-		return ns
-	}
-	if ns, ok := lt.sparse[l]; ok {
-		return ns
-	}
-	ns := lt.t.frames(l)
-	if lt.sparse == nil {
-		lt.sparse = map[*profile.Location][]int32{}
-	}
-	lt.sparse[l] = ns
-	return ns
-}
-
-// frames returns l's frames, outermost first: one per line, named by its
-// function, or one named by l's address when l has no symbols. The last is
-// the frame that gets a sample's flat value when l is its leaf.
-func (t *tally) frames(l *profile.Location) []int32 {
-	ns := make([]int32, 0, max(len(l.Line), 1))
-	var addr int32 = -1
-	for i := len(l.Line) - 1; i >= 0; i-- {
-		var n int32
-		if f := l.Line[i].Function; f != nil && f.Name != "" {
-			n = t.intern(f.Name)
-		} else {
-			if addr < 0 {
-				addr = t.intern(addressName(l))
-			}
-			n = addr
-		}
-		ns = append(ns, n)
-	}
-	if len(ns) == 0 {
-		ns = append(ns, t.intern(addressName(l)))
-	}
-	return ns
-}
-
-// addressName names a location without symbols.
-func addressName(l *profile.Location) string {
-	if l.Address != 0 {
-		return fmt.Sprintf("0x%x", l.Address)
-	}
-	if m := l.Mapping; m != nil && m.File != "" {
-		f := m.File
-		if i := strings.LastIndexAny(f, `/\`); i >= 0 {
-			f = f[i+1:]
-		}
-		return "[" + strings.TrimSuffix(strings.TrimPrefix(f, "["), "]") + "]"
-	}
-	return "<unknown>"
-}
-
-// minWork is the least work a side may cover.
-const minWork = 1e-9
-
-// checkProfileSide checks one side's profiles and returns their sample types.
-func checkProfileSide(what string, side ProfileSide) ([]*profile.ValueType, error) {
-	if len(side.Profiles) == 0 {
-		return nil, fmt.Errorf("%s: no profiles", what)
-	}
-	if !(side.Work > 0) || math.IsInf(side.Work, 1) {
-		return nil, fmt.Errorf("%s: work %v is not a positive number of operations", what, side.Work)
-	}
-	if side.Work < minWork {
-		// Values per unit of work could overflow to infinity, which
-		// JSON cannot carry.
-		return nil, fmt.Errorf("%s: work %v is too small, under %v operations", what, side.Work, minWork)
-	}
-	var types []*profile.ValueType
-	for i, p := range side.Profiles {
-		if p == nil {
-			return nil, fmt.Errorf("%s: profile %d of %d is nil", what, i+1, len(side.Profiles))
-		}
-		if err := p.CheckValid(); err != nil {
-			return nil, fmt.Errorf("%s: profile %d of %d is invalid: %w", what, i+1, len(side.Profiles), err)
-		}
-		if len(p.SampleType) == 0 {
-			return nil, fmt.Errorf("%s: profile %d of %d has no sample types", what, i+1, len(side.Profiles))
-		}
-		if i == 0 {
-			types = p.SampleType
-		} else if !sameSampleTypes(types, p.SampleType) {
-			return nil, fmt.Errorf("%s: profile 1 has %s; profile %d has %s", what, formatSampleTypes(types), i+1, formatSampleTypes(p.SampleType))
-		}
-	}
-	return types, nil
-}
-
-func profileSideLabel(side, service string) string {
-	if service == "" {
-		return side
-	}
-	return fmt.Sprintf("%s of service %q", side, service)
-}
-
-func sameSampleTypes(a, b []*profile.ValueType) bool {
-	return slices.EqualFunc(a, b, func(x, y *profile.ValueType) bool {
-		return x.Type == y.Type && x.Unit == y.Unit
-	})
-}
-
-func formatSampleTypes(types []*profile.ValueType) string {
-	s := make([]string, len(types))
-	for i, t := range types {
-		s[i] = t.Type + "/" + t.Unit
-	}
-	return strings.Join(s, ", ")
-}
-
-// defaultSampleTypeOf is the default sample type of profiles merged in this
-// order: the first that names one (profile.Merge's rule).
-func defaultSampleTypeOf(profiles []*profile.Profile) string {
-	for _, p := range profiles {
-		if p != nil && p.DefaultSampleType != "" {
-			return p.DefaultSampleType
-		}
-	}
-	return ""
-}
-
-// hotSampleIndex picks the sample type name among types as pprof's
-// -sample_index does (Profile.SampleIndexByName).
-func hotSampleIndex(types []*profile.ValueType, defaultType, name string) (int, error) {
-	if len(types) == 0 {
-		return 0, fmt.Errorf("profile has no sample types")
-	}
-	p := &profile.Profile{SampleType: types, DefaultSampleType: defaultType}
-	i, err := p.SampleIndexByName(name)
-	if err != nil {
-		names := make([]string, len(types))
-		for i, t := range types {
-			names[i] = t.Type
-		}
-		return 0, fmt.Errorf("no sample type %q in the profiles, which have %s", name, strings.Join(names, ", "))
-	}
-	return i, nil
 }
 
 // hotUnit is the unit of a sample type per unit of work.

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
@@ -314,7 +315,7 @@ func TestDiffFixtures(t *testing.T) {
 	} {
 		t.Run(tc.kind+"/"+tc.sampleType, func(t *testing.T) {
 			base, head := fixture(t, tc.kind+"-base"), fixture(t, tc.kind+"-head")
-			hot, err := Diff([]ProfileSide{base}, []ProfileSide{head}, HotOptions{SampleType: tc.sampleType})
+			hot, err := diffSides([]ProfileSide{base}, []ProfileSide{head}, HotOptions{SampleType: tc.sampleType})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -422,6 +423,16 @@ func oneSide(work float64, ps ...*profile.Profile) []ProfileSide {
 	return []ProfileSide{{Profiles: ps, Work: work}}
 }
 
+// diffSides is what the gate does with the profiles of a result: their
+// diffs (DiffProfiles), and the functions that grew in them (Diff).
+func diffSides(base, head []ProfileSide, opts HotOptions) ([]Hot, error) {
+	diffs, err := DiffProfiles(base, head, opts.SampleType)
+	if err != nil {
+		return nil, err
+	}
+	return Diff(diffs, opts)
+}
+
 func TestDiffPerUnitOfWork(t *testing.T) {
 	const ms = 1_000_000
 	type want struct {
@@ -478,7 +489,7 @@ func TestDiffPerUnitOfWork(t *testing.T) {
 		want: []want{{"d", 10 * ms, 20 * ms, 0.5, 10 * ms, 20 * ms}, {"z", 10 * ms, 20 * ms, 0.5, 10 * ms, 20 * ms}},
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
-			hot, err := Diff(tc.base, tc.head, HotOptions{})
+			hot, err := diffSides(tc.base, tc.head, HotOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -538,7 +549,7 @@ func TestDiffServices(t *testing.T) {
 		{Service: "pricing", Profiles: []*profile.Profile{handProfile(stack{"main.main;handle", 300 * ms})}, Work: 50}, // a second round
 		{Service: "cart", Profiles: []*profile.Profile{handProfile(stack{"main.main;handle", 150 * ms})}, Work: 100},
 	}
-	hot, err := Diff(base, head, HotOptions{})
+	hot, err := diffSides(base, head, HotOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -546,6 +557,133 @@ func TestDiffServices(t *testing.T) {
 	if len(hot) != 2 || hot[0].Service != "pricing" || hot[0].Base != 1*ms || hot[0].Head != 6*ms ||
 		hot[1].Service != "cart" || hot[1].Head != 1.5*ms || math.Abs(hot[0].Share-5/5.5) > 1e-12 {
 		t.Errorf("Diff by service: %+v", hot)
+	}
+}
+
+// Diff ranks the diff DiffProfiles builds, the profile a caller writes
+// for pprof, and nothing else: each function's Base, Head and growth are
+// the flat values of that profile's samples (base's labelled
+// pprof::base=true), per unit of head's work; every function whose flat
+// value in the diff is positive is listed; and ranking the diff read back
+// from its written bytes gives the same list.
+func TestDiffRanksItsDiff(t *testing.T) {
+	const ms = 1_000_000
+	sb, sh := synthProfiles(synthSpec{samples: 3000, funcs: 300, minDepth: 30, maxDepth: 60, seed: 11})
+	cpuBase, cpuHead := fixture(t, "cpu-base"), fixture(t, "cpu-head")
+	base := []ProfileSide{
+		{Service: "cart", Profiles: cpuBase.Profiles, Work: cpuBase.Work},
+		{Service: "pricing", Profiles: []*profile.Profile{sb}, Work: 700},
+		{Service: "gone", Profiles: []*profile.Profile{handProfile(stack{"main.main;old", 100 * ms})}, Work: 10},
+	}
+	head := []ProfileSide{
+		{Service: "search", Profiles: []*profile.Profile{handProfile(stack{"main.main;query", 30 * ms}, stack{"main.main;query;scan", 70 * ms})}, Work: 10},
+		{Service: "pricing", Profiles: []*profile.Profile{sh}, Work: 300},
+		{Service: "pricing", Profiles: []*profile.Profile{sh}, Work: 300}, // a second round
+		{Service: "cart", Profiles: cpuHead.Profiles, Work: cpuHead.Work},
+	}
+	diffs, err := DiffProfiles(base, head, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var services []string
+	for _, d := range diffs {
+		services = append(services, d.Service)
+		if (d.Base == nil) != (d.Service == "search") || (d.Base == nil && d.Diff != d.Head) {
+			t.Errorf("service %s: base %p, head %p, diff %p", d.Service, d.Base, d.Head, d.Diff)
+		}
+	}
+	if want := []string{"search", "pricing", "cart"}; !slices.Equal(services, want) {
+		t.Fatalf("diffs of services %q, want %q (head's order, not base's only)", services, want)
+	}
+	if diffs[1].Work != 600 {
+		t.Errorf("pricing's work %v, want its two rounds' 600", diffs[1].Work)
+	}
+	hot, err := Diff(diffs, HotOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// The flat values of each diff's samples, plainly: the leaf's
+	// innermost function, or its address.
+	type key struct{ service, function string }
+	flat := map[key]*[2]int64{} // base's (negative), head's
+	for _, d := range diffs {
+		for _, s := range d.Diff.Sample {
+			leaf := s.Location[0]
+			name := fmt.Sprintf("0x%x", leaf.Address)
+			if len(leaf.Line) > 0 {
+				name = leaf.Line[0].Function.Name
+			}
+			k := key{d.Service, name}
+			if flat[k] == nil {
+				flat[k] = new([2]int64)
+			}
+			side := 1
+			if s.DiffBaseSample() {
+				side = 0
+			}
+			flat[k][side] += s.Value[1]
+		}
+	}
+	work := map[string]float64{}
+	for _, d := range diffs {
+		work[d.Service] = d.Work
+	}
+	listed := map[key]bool{}
+	var growth float64
+	for _, h := range hot {
+		k := key{h.Service, h.Function}
+		listed[k] = true
+		f, w := flat[k], work[h.Service]
+		if f == nil {
+			t.Fatalf("%s of %s: no sample of the diff has it as its leaf", h.Function, h.Service)
+		}
+		if h.Base != float64(-f[0])/w || h.Head != float64(f[1])/w {
+			t.Errorf("%s of %s: base %v head %v; the diff's flat values %v over work %v", h.Function, h.Service, h.Base, h.Head, f, w)
+		}
+		if g := (h.Head - h.Base) * w; math.Abs(g-float64(f[0]+f[1])) > 1e-6*math.Abs(g) {
+			t.Errorf("%s of %s: growth %v x work, the diff's flat value %d", h.Function, h.Service, g, f[0]+f[1])
+		}
+		growth += h.Head - h.Base
+	}
+	for k, f := range flat {
+		if f[0]+f[1] > 0 && !listed[k] {
+			t.Errorf("%s of %s grew by %d in the diff and is not listed", k.function, k.service, f[0]+f[1])
+		}
+	}
+	for _, h := range hot {
+		if math.Abs(h.Share-(h.Head-h.Base)/growth) > 1e-9 {
+			t.Errorf("%s of %s: share %v, want %v", h.Function, h.Service, h.Share, (h.Head-h.Base)/growth)
+		}
+	}
+	if !slices.ContainsFunc(hot, func(h Hot) bool {
+		return h.Service == "search" && h.Function == "scan" && h.Base == 0 && h.Head == 7*ms
+	}) {
+		t.Errorf("the new service's scan is not all growth: %+v", hot)
+	}
+	if slices.ContainsFunc(hot, func(h Hot) bool { return h.Service == "gone" }) {
+		t.Errorf("a service of the base side only is listed: %+v", hot)
+	}
+
+	// The diffs as written and read back rank the same.
+	back := make([]ProfileDiff, len(diffs))
+	for i, d := range diffs {
+		var b bytes.Buffer
+		if err := d.Diff.Write(&b); err != nil {
+			t.Fatal(err)
+		}
+		p, err := profile.Parse(&b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		back[i] = ProfileDiff{Service: d.Service, Diff: p, Work: d.Work}
+	}
+	again, err := Diff(back, HotOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(again, hot) {
+		t.Errorf("Diff of the diffs read back:\n%+v\nof the diffs built:\n%+v", again, hot)
 	}
 }
 
@@ -560,38 +698,39 @@ func TestDiffProfileMatchesPprof(t *testing.T) {
 	} {
 		t.Run(tc.kind+"/"+tc.sampleType, func(t *testing.T) {
 			base, head := fixture(t, tc.kind+"-base"), fixture(t, tc.kind+"-head")
+			diffs, err := DiffProfiles([]ProfileSide{base}, []ProfileSide{head}, tc.sampleType)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(diffs) != 1 || diffs[0].Base == nil || diffs[0].Work != head.Work {
+				t.Fatalf("DiffProfiles: %+v", diffs)
+			}
+			d := diffs[0]
 			dir := t.TempDir()
-			nb, err := NormalizedBase(base, head)
-			if err != nil {
-				t.Fatal(err)
-			}
-			mh, err := profile.Merge(head.Profiles)
-			if err != nil {
-				t.Fatal(err)
-			}
-			basePath, headPath := filepath.Join(dir, "base.pb.gz"), filepath.Join(dir, "head.pb.gz")
-			writeProfileFile(t, basePath, nb)
-			writeProfileFile(t, headPath, mh)
+			basePath, headPath, diffPath := filepath.Join(dir, "base.pb.gz"), filepath.Join(dir, "head.pb.gz"), filepath.Join(dir, "diff.pb.gz")
+			writeProfileFile(t, basePath, d.Base)
+			writeProfileFile(t, headPath, d.Head)
+			writeProfileFile(t, diffPath, d.Diff)
 			args := []string{"-nodecount=30", "-nodefraction=0"}
 			if tc.sampleType != "" {
 				args = append(args, "-sample_index="+tc.sampleType)
 			}
 			top := pprofTop(t, append(args, "-diff_base", basePath, headPath)...)
 
-			// DiffProfile is the profile pprof builds: Rank on it is
-			// pprof's -top of the diff, value for value.
-			d, err := DiffProfile(base, head, tc.sampleType)
-			if err != nil {
-				t.Fatal(err)
+			// Diff is the profile pprof builds: pprof shows the same of
+			// it, and Rank on it is pprof's -top of the diff, value for
+			// value.
+			if own := pprofTop(t, append(args, diffPath)...); !slices.Equal(own, top) {
+				t.Errorf("pprof -top of the diff:\n%v\npprof -top -diff_base of its base and head:\n%v", own, top)
 			}
-			ranked, err := Rank(ProfileSide{Profiles: []*profile.Profile{d}, Work: 1}, HotOptions{SampleType: tc.sampleType})
+			ranked, err := Rank(ProfileSide{Profiles: []*profile.Profile{d.Diff}, Work: 1}, HotOptions{SampleType: tc.sampleType})
 			if err != nil {
 				t.Fatal(err)
 			}
 			checkTop(t, top, ranked, 1, 30, false) // flat% of a diff is of the base's total
 
 			// Diff lists the functions that grew in pprof's order.
-			hot, err := Diff([]ProfileSide{base}, []ProfileSide{head}, HotOptions{SampleType: tc.sampleType})
+			hot, err := Diff(diffs, HotOptions{SampleType: tc.sampleType})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -604,17 +743,15 @@ func TestDiffProfileMatchesPprof(t *testing.T) {
 			if len(grew) == 0 || len(hot) == 0 || hot[0].Function != grew[0].name {
 				t.Fatalf("Diff: %s\npprof -diff_base, those that grew: %s", hotNames(hot), topNames(grew))
 			}
-			// pprof rounds each base sample to head's work: compare
-			// the order where its values are distinct.
-			for i := 0; i < len(grew) && i < len(hot) && i < 10; i++ {
-				if (i > 0 && grew[i].flat == grew[i-1].flat) || (i+1 < len(grew) && grew[i].flat == grew[i+1].flat) {
-					break
-				}
+			// Diff ranks pprof's diff, whose base samples pprof rounded
+			// to head's work: the same order, ties by name, and the
+			// same values.
+			for i := 0; i < len(grew) && i < len(hot); i++ {
 				if hot[i].Function != grew[i].name {
 					t.Errorf("#%d: Diff %s, pprof %s\nDiff:  %s\npprof: %s", i+1, hot[i].Function, grew[i].name, hotNames(hot), topNames(grew))
 					break
 				}
-				if got := formatLike(t, (hot[i].Head-hot[i].Base)*head.Work, grew[i].flat); got != grew[i].flat && tc.kind == "allocs" {
+				if got := formatLike(t, (hot[i].Head-hot[i].Base)*head.Work, grew[i].flat); got != grew[i].flat {
 					t.Errorf("#%d %s: growth %s, pprof %s", i+1, grew[i].name, got, grew[i].flat)
 				}
 			}
@@ -624,10 +761,11 @@ func TestDiffProfileMatchesPprof(t *testing.T) {
 
 func TestDiffProfile(t *testing.T) {
 	base, head := fixture(t, "cpu-base"), fixture(t, "cpu-head")
-	d, err := DiffProfile(base, head, "")
+	diffs, err := DiffProfiles([]ProfileSide{base}, []ProfileSide{head}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
+	d, nb := diffs[0].Diff, diffs[0].Base
 	if err := d.CheckValid(); err != nil {
 		t.Fatal(err)
 	}
@@ -661,19 +799,33 @@ func TestDiffProfile(t *testing.T) {
 		}
 		return v
 	}
-	nb, err := NormalizedBase(base, head)
-	if err != nil {
-		t.Fatal(err)
-	}
 	if want := total(head.Profiles[0]) - total(nb); sum[1] != want {
 		t.Errorf("diff total %d, want %d", sum[1], want)
 	}
 	if r := float64(total(nb)) / float64(total(base.Profiles[0])); math.Abs(r-head.Work/base.Work) > 0.01 {
 		t.Errorf("normalized base is %.4f of base, want head.Work/base.Work = %.4f", r, head.Work/base.Work)
 	}
+	if total(diffs[0].Head) != total(head.Profiles[0]) {
+		t.Errorf("merged head's total %d, head's %d", total(diffs[0].Head), total(head.Profiles[0]))
+	}
+	// The base written for pprof is not the diff's base: building the
+	// diff did not label or negate it.
+	for _, s := range nb.Sample {
+		if s.DiffBaseSample() || s.Value[1] < 0 {
+			t.Fatalf("base sample %v with labels %v: want positive, unlabelled", s.Value, s.Label)
+		}
+	}
+	for _, p := range []*profile.Profile{nb, diffs[0].Head, d} {
+		if p.DefaultSampleType != "cpu" {
+			t.Errorf("DefaultSampleType %q, want cpu", p.DefaultSampleType)
+		}
+	}
 	// The inputs are untouched.
 	if fresh := fixture(t, "cpu-base"); total(fresh.Profiles[0]) != total(base.Profiles[0]) {
-		t.Error("DiffProfile changed the base profile")
+		t.Error("DiffProfiles changed the base profile")
+	}
+	if fresh := fixture(t, "cpu-head"); total(fresh.Profiles[0]) != total(head.Profiles[0]) {
+		t.Error("DiffProfiles changed the head profile")
 	}
 	// Round trip: Write, Parse, Write again.
 	var b1, b2 bytes.Buffer
@@ -769,10 +921,11 @@ func TestFolded(t *testing.T) {
 	}
 
 	base, head := fixture(t, "cpu-base"), fixture(t, "cpu-head")
-	d, err := DiffProfile(base, head, "")
+	diffs, err := DiffProfiles([]ProfileSide{base}, []ProfileSide{head}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
+	d := diffs[0].Diff
 	for _, tc := range []struct {
 		name       string
 		p          *profile.Profile
@@ -883,7 +1036,7 @@ func TestUnsymbolized(t *testing.T) {
 	checkTop(t, top, hot, 1, 15, true)
 
 	// Diff works, by address.
-	d, err := Diff(oneSide(1, q), oneSide(1, strip(fixture(t, "cpu-head").Profiles[0])), HotOptions{Top: 3})
+	d, err := diffSides(oneSide(1, q), oneSide(1, strip(fixture(t, "cpu-head").Profiles[0])), HotOptions{Top: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -910,7 +1063,13 @@ func TestHotErrors(t *testing.T) {
 		return func() error { _, err := Rank(s, o); return err }
 	}
 	diff := func(b, h []ProfileSide, o HotOptions) func() error {
-		return func() error { _, err := Diff(b, h, o); return err }
+		return func() error { _, err := diffSides(b, h, o); return err }
+	}
+	diffProfiles := func(b, h []ProfileSide, sampleType string) func() error {
+		return func() error { _, err := DiffProfiles(b, h, sampleType); return err }
+	}
+	rankDiff := func(d []ProfileDiff, o HotOptions) func() error {
+		return func() error { _, err := Diff(d, o); return err }
 	}
 	for _, tc := range []struct {
 		name string
@@ -936,16 +1095,21 @@ func TestHotErrors(t *testing.T) {
 		{"diff unknown type", diff(oneSide(1, cpu), oneSide(1, cpu), HotOptions{SampleType: "inuse_space"}), `no sample type "inuse_space"`},
 		{"diff work 0", diff(oneSide(1, cpu), oneSide(0, cpu), HotOptions{}), "head: work 0 is not a positive number"},
 		{"diff empty side", diff(oneSide(1, cpu), []ProfileSide{{Service: "cart", Work: 1}}, HotOptions{}), `head of service "cart": no profiles`},
-		{"diffprofile types", func() error { _, err := DiffProfile(one(cpu), one(allocs), ""); return err }, "base has samples/count, cpu/nanoseconds; head has alloc_objects/count"},
-		{"diffprofile unknown type", func() error { _, err := DiffProfile(one(cpu), one(cpu), "alloc_space"); return err }, `no sample type "alloc_space"`},
-		{"diffprofile merge", func() error {
-			_, err := DiffProfile(one(handProfile(stack{"main.main", 10}), otherPeriod), one(cpu), "")
-			return err
-		}, "merging base profiles: incompatible period types"},
-		{"normalizedbase work", func() error {
-			_, err := NormalizedBase(ProfileSide{Profiles: []*profile.Profile{cpu}}, one(cpu))
-			return err
-		}, "base: work 0"},
+		{"diffprofiles types", diffProfiles(oneSide(1, cpu), oneSide(1, allocs), ""), "base has samples/count, cpu/nanoseconds; head has alloc_objects/count"},
+		{"diffprofiles unknown type", diffProfiles(oneSide(1, cpu), oneSide(1, cpu), "alloc_space"), `no sample type "alloc_space"`},
+		{"diffprofiles merge", diffProfiles(oneSide(1, handProfile(stack{"main.main", 10}), otherPeriod), oneSide(1, cpu), ""), "merging base profiles: incompatible period types"},
+		{"diffprofiles service merge", diffProfiles(
+			[]ProfileSide{{Service: "cart", Profiles: []*profile.Profile{cpu}, Work: 1}},
+			[]ProfileSide{{Service: "cart", Profiles: []*profile.Profile{handProfile(stack{"main.main", 10}), otherPeriod}, Work: 1}}, ""),
+			`merging head profiles of service "cart": incompatible period types`},
+		{"diffprofiles base work", diffProfiles([]ProfileSide{{Profiles: []*profile.Profile{cpu}}}, oneSide(1, cpu), ""), "base: work 0"},
+		{"diffprofile types", diffProfiles([]ProfileSide{one(cpu)}, []ProfileSide{one(allocs)}, ""), "base has samples/count, cpu/nanoseconds; head has alloc_objects/count"},
+		{"rank diff no diffs", rankDiff(nil, HotOptions{}), "no diffs"},
+		{"rank diff nil", rankDiff([]ProfileDiff{{Work: 1}}, HotOptions{}), "diff: profile 1 of 1 is nil"},
+		{"rank diff work", rankDiff([]ProfileDiff{{Diff: cpu}}, HotOptions{}), "diff: work 0 is not a positive number"},
+		{"rank diff types", rankDiff([]ProfileDiff{{Diff: cpu, Work: 1}, {Service: "cart", Diff: allocs, Work: 1}}, HotOptions{}), `diff has samples/count, cpu/nanoseconds; diff of service "cart" has alloc_objects/count`},
+		{"rank diff unknown type", rankDiff([]ProfileDiff{{Diff: cpu, Work: 1}}, HotOptions{SampleType: "alloc_space"}), `no sample type "alloc_space"`},
+		{"rank diff negative top", rankDiff([]ProfileDiff{{Diff: cpu, Work: 1}}, HotOptions{Top: -2}), "top -2 is negative"},
 		{"folded nil", func() error { return Folded(&bytes.Buffer{}, nil, "") }, "no profile"},
 		{"folded unknown type", func() error { return Folded(&bytes.Buffer{}, cpu, "alloc_space") }, `no sample type "alloc_space"`},
 		{"folded invalid", func() error { return Folded(&bytes.Buffer{}, invalid, "") }, "invalid profile"},
@@ -965,7 +1129,7 @@ type failWriter struct{}
 func (failWriter) Write([]byte) (int, error) { return 0, fmt.Errorf("disk full") }
 
 func TestHotJSON(t *testing.T) {
-	hot, err := Diff([]ProfileSide{fixture(t, "cpu-base")}, []ProfileSide{fixture(t, "cpu-head")}, HotOptions{Top: 2})
+	hot, err := diffSides([]ProfileSide{fixture(t, "cpu-base")}, []ProfileSide{fixture(t, "cpu-head")}, HotOptions{Top: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1081,7 +1245,8 @@ func synthProfile(spec synthSpec, seed uint64, head bool) *profile.Profile {
 	return p
 }
 
-// refDiff is Diff written the plain way: names, maps and joined strings.
+// refTally is Diff's counting written the plain way, over the two sides
+// rather than their diff: names, maps and joined strings.
 type refFunc struct {
 	flat, cum [2]int64
 	paths     map[string]*[2]int64
@@ -1138,9 +1303,15 @@ func TestDiffLargeMatchesReference(t *testing.T) {
 		spec.samples = 4000
 	}
 	bp, hp := synthProfiles(spec)
+	// Diff counts pprof's diff, whose base samples Profile.Scale rounded
+	// to integers; the reference counts the sides as they are. Scaled by
+	// 800/1000, the synthetic values (multiples of 10 ms) round to
+	// themselves, so the two agree exactly and the comparisons below
+	// need no tolerance. (Where scaling does round, the diff's values are
+	// the ones pprof shows: TestDiffProfileMatchesPprof.)
 	base := ProfileSide{Profiles: []*profile.Profile{bp}, Work: 1000}
 	head := ProfileSide{Profiles: []*profile.Profile{hp}, Work: 800}
-	hot, err := Diff([]ProfileSide{base}, []ProfileSide{head}, HotOptions{})
+	hot, err := diffSides([]ProfileSide{base}, []ProfileSide{head}, HotOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

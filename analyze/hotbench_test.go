@@ -65,16 +65,45 @@ func loadProfile(b *testing.B, path string) *profile.Profile {
 }
 
 // BenchmarkDiffLarge reads two large CPU profiles (200k samples, 5000
-// functions, stacks 30 to 60 frames deep) and diffs them, top 20: what
-// `perfgate hot --base` does. Compare with BenchmarkPprofDiffBase, pprof
-// doing the same.
+// functions, stacks 30 to 60 frames deep), builds their diff and ranks
+// the functions that grew in it, top 20: what the gate does for a
+// regressed result, and `perfgate hot --base`. Compare with
+// BenchmarkPprofDiffBase, pprof doing the same.
 func BenchmarkDiffLarge(b *testing.B) {
 	basePath, headPath := writeLargeProfiles(b)
 	b.ResetTimer()
 	for b.Loop() {
 		base := ProfileSide{Profiles: []*profile.Profile{loadProfile(b, basePath)}, Work: 1000}
 		head := ProfileSide{Profiles: []*profile.Profile{loadProfile(b, headPath)}, Work: 800}
-		hot, err := Diff([]ProfileSide{base}, []ProfileSide{head}, HotOptions{Top: 20})
+		diffLarge(b, base, head)
+	}
+}
+
+// BenchmarkDiffLargeParsed is BenchmarkDiffLarge without the reading:
+// DiffProfiles and Diff, on the profiles parsed once.
+func BenchmarkDiffLargeParsed(b *testing.B) {
+	basePath, headPath := writeLargeProfiles(b)
+	base := ProfileSide{Profiles: []*profile.Profile{loadProfile(b, basePath)}, Work: 1000}
+	head := ProfileSide{Profiles: []*profile.Profile{loadProfile(b, headPath)}, Work: 800}
+	b.ResetTimer()
+	for b.Loop() {
+		diffLarge(b, base, head)
+	}
+}
+
+// BenchmarkDiffLargeRank is Diff alone: the ranking of the large diff,
+// built once.
+func BenchmarkDiffLargeRank(b *testing.B) {
+	basePath, headPath := writeLargeProfiles(b)
+	base := ProfileSide{Profiles: []*profile.Profile{loadProfile(b, basePath)}, Work: 1000}
+	head := ProfileSide{Profiles: []*profile.Profile{loadProfile(b, headPath)}, Work: 800}
+	diffs, err := DiffProfiles([]ProfileSide{base}, []ProfileSide{head}, "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		hot, err := Diff(diffs, HotOptions{Top: 20})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -84,21 +113,17 @@ func BenchmarkDiffLarge(b *testing.B) {
 	}
 }
 
-// BenchmarkDiffLargeParsed is BenchmarkDiffLarge without the reading:
-// Diff alone, on the profiles parsed once.
-func BenchmarkDiffLargeParsed(b *testing.B) {
-	basePath, headPath := writeLargeProfiles(b)
-	base := ProfileSide{Profiles: []*profile.Profile{loadProfile(b, basePath)}, Work: 1000}
-	head := ProfileSide{Profiles: []*profile.Profile{loadProfile(b, headPath)}, Work: 800}
-	b.ResetTimer()
-	for b.Loop() {
-		hot, err := Diff([]ProfileSide{base}, []ProfileSide{head}, HotOptions{Top: 20})
-		if err != nil {
-			b.Fatal(err)
-		}
-		if len(hot) != 20 {
-			b.Fatalf("%d hot functions", len(hot))
-		}
+func diffLarge(b *testing.B, base, head ProfileSide) {
+	diffs, err := DiffProfiles([]ProfileSide{base}, []ProfileSide{head}, "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	hot, err := Diff(diffs, HotOptions{Top: 20})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if len(hot) != 20 {
+		b.Fatalf("%d hot functions", len(hot))
 	}
 }
 

@@ -43,9 +43,17 @@ const (
 	StatusHeadOnly        Status = "head-only"        // the benchmark ran on the head side only
 )
 
+// SchemaVersion is the version of the verdict's JSON form (Verdict.Schema).
+// It grows when a change would mislead a reader of the older form; a
+// reader refuses a verdict of a newer version than it knows.
+const SchemaVersion = 1
+
 // Verdict is the decision of the gate and everything it rests on. Its JSON
 // form is the schema of perfgate's --json output.
 type Verdict struct {
+	// Schema is SchemaVersion for a verdict made by this perfgate; 0 in
+	// one written before verdicts carried a version (the same form as 1).
+	Schema  int     `json:"schema"`
 	Verdict Outcome `json:"verdict"`
 	Base    Side    `json:"base"`
 	Head    Side    `json:"head"`
@@ -62,6 +70,11 @@ type Verdict struct {
 	Notes []string `json:"notes,omitempty"`
 	// Error is the one-line reason when Verdict is Error.
 	Error string `json:"error,omitempty"`
+}
+
+// Failed returns the verdict of a run that failed for reason (one line).
+func Failed(reason string) *Verdict {
+	return &Verdict{Schema: SchemaVersion, Verdict: Error, Error: reason, Results: []Result{}}
 }
 
 // Side names what one side of the comparison measured.

@@ -80,3 +80,28 @@ func TestVerdictCount(t *testing.T) {
 		}
 	}
 }
+
+func TestLoadName(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		want LoadName
+		ok   bool
+	}{
+		{"BenchmarkLoad/scenario=checkout/service=cart", LoadName{"checkout", "cart"}, true},
+		{"BenchmarkLoad/scenario=work", LoadName{"work", ""}, true},
+		{"BenchmarkLoad/scenario=", LoadName{}, false},
+		{"BenchmarkLoad/scenario=a/b/service=c", LoadName{}, false},
+		{"BenchmarkTop/words=10-2", LoadName{}, false},
+	} {
+		got, ok := ParseLoadName(tt.name)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("ParseLoadName(%q) = %+v, %v; want %+v, %v", tt.name, got, ok, tt.want, tt.ok)
+		}
+		if ok && got.String() != tt.name {
+			t.Errorf("%+v.String() = %q, want %q", got, got.String(), tt.name)
+		}
+	}
+	if got := string((LoadName{"x", "y"}).BenchName()); got != "Load/scenario=x/service=y" {
+		t.Errorf("BenchName = %q", got)
+	}
+}

@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -12,25 +11,16 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"unicode"
 
 	"github.com/perfgate/perfgate/internal/proc"
+	"github.com/perfgate/perfgate/internal/text"
+	"github.com/perfgate/perfgate/rundir"
 )
-
-// Package is a package with tests, as one side has it.
-type Package struct {
-	// ImportPath identifies the package on both sides.
-	ImportPath string `json:"import_path"`
-	// Dir is the package's directory relative to the tree's root.
-	Dir string `json:"dir"`
-	// Binary is the test binary built from it.
-	Binary string `json:"binary,omitempty"`
-	// Benchmarks are the top-level benchmarks matching the -bench regexp.
-	Benchmarks []string `json:"benchmarks,omitempty"`
-}
 
 // listPackages lists the packages with test files that patterns match in
 // the tree at root, relative to rel (the directory perfgate runs in).
-func listPackages(ctx context.Context, s *side, rel string, patterns []string) ([]Package, error) {
+func listPackages(ctx context.Context, s *Side, rel string, patterns []string) ([]rundir.Package, error) {
 	args := []string{"list", "-e", "-json=ImportPath,Dir,TestGoFiles,XTestGoFiles,Error"}
 	if len(s.Tags) > 0 {
 		args = append(args, "-tags", strings.Join(s.Tags, ","))
@@ -39,16 +29,16 @@ func listPackages(ctx context.Context, s *side, rel string, patterns []string) (
 	args = append(args, patterns...)
 	cmd := proc.Command(ctx, "go", args...)
 	cmd.Dir = filepath.Join(s.Tree, rel)
-	cmd.Env = s.environ()
+	cmd.Env = s.env
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := proc.Run(cmd); err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, fmt.Errorf("listing %s packages: %s", s.Name, firstLine(stderr.String(), err))
+		return nil, fmt.Errorf("listing %s packages: %s", s.Name, reason(stderr.String(), err))
 	}
-	var pkgs []Package
+	var pkgs []rundir.Package
 	dec := json.NewDecoder(&stdout)
 	for {
 		var p struct {
@@ -71,14 +61,14 @@ func listPackages(ctx context.Context, s *side, rel string, patterns []string) (
 		if err != nil || strings.HasPrefix(dir, "..") {
 			continue // a package outside the tree (the standard library, a dependency)
 		}
-		pkgs = append(pkgs, Package{ImportPath: p.ImportPath, Dir: dir})
+		pkgs = append(pkgs, rundir.Package{ImportPath: p.ImportPath, Dir: dir})
 	}
 	return pkgs, nil
 }
 
 // build builds the test binary of each package into binDir, and keeps the
 // compiler's output in logFile. A failure's error is its first line.
-func build(ctx context.Context, s *side, pkgs []Package, binDir, logFile string) error {
+func build(ctx context.Context, s *Side, pkgs []rundir.Package, binDir, logFile string) error {
 	if err := os.MkdirAll(binDir, 0o755); err != nil {
 		return err
 	}
@@ -97,7 +87,7 @@ func build(ctx context.Context, s *side, pkgs []Package, binDir, logFile string)
 			args = append(args, "-tags", strings.Join(s.Tags, ","))
 		}
 		args = append(args, "--", p.ImportPath)
-		if err := proc.Go(ctx, filepath.Join(s.Tree, p.Dir), s.environ(), log, args...); err != nil {
+		if err := proc.Go(ctx, filepath.Join(s.Tree, p.Dir), s.env, log, args...); err != nil {
 			if ctx.Err() != nil {
 				return err
 			}
@@ -109,26 +99,34 @@ func build(ctx context.Context, s *side, pkgs []Package, binDir, logFile string)
 
 // listBenchmarks asks the test binary of p which top-level benchmarks
 // match the first level of the -bench regexp.
-func listBenchmarks(ctx context.Context, s *side, p *Package, run string) error {
+func listBenchmarks(ctx context.Context, s *Side, p *rundir.Package, run string) error {
 	cmd := proc.Command(ctx, p.Binary, "-test.list", topLevel(run))
 	cmd.Dir = filepath.Join(s.Tree, p.Dir)
-	cmd.Env = s.environ()
+	cmd.Env = s.env
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := proc.Run(cmd); err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		return fmt.Errorf("listing the benchmarks of %s (%s): %s", p.ImportPath, s.Name, firstLine(stderr.String()+stdout.String(), err))
+		return fmt.Errorf("listing the benchmarks of %s (%s): %s", p.ImportPath, s.Name, reason(stderr.String()+stdout.String(), err))
 	}
-	p.Benchmarks = nil
-	sc := bufio.NewScanner(&stdout)
-	for sc.Scan() {
-		if name := sc.Text(); strings.HasPrefix(name, "Benchmark") {
-			p.Benchmarks = append(p.Benchmarks, name)
+	p.Benchmarks = benchmarkList(stdout.Bytes())
+	return nil
+}
+
+// benchmarkList reads the output of a test binary's -test.list: one name a
+// line, tests, benchmarks, fuzz targets and examples alike. It returns the
+// benchmarks, in order.
+func benchmarkList(out []byte) []string {
+	var names []string
+	for _, l := range strings.Split(string(out), "\n") {
+		l = strings.TrimSuffix(l, "\r")
+		if strings.HasPrefix(l, "Benchmark") && !strings.ContainsFunc(l, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) {
+			names = append(names, l)
 		}
 	}
-	return nil
+	return names
 }
 
 // splitLevels splits a -bench regexp as go test does: at slashes outside
@@ -192,12 +190,11 @@ func isDigits(s string) bool {
 	return true
 }
 
-// firstLine returns the first non-empty line of out, or err's text.
-func firstLine(out string, err error) string {
-	for _, l := range strings.Split(out, "\n") {
-		if l = strings.TrimSpace(l); l != "" {
-			return l
-		}
+// reason is the one line that says why a command failed: the first
+// non-empty line of its output, or err's text.
+func reason(out string, err error) string {
+	if l := text.FirstLine(out, 500); l != "" {
+		return l
 	}
 	if err == nil {
 		err = errors.New("failed")

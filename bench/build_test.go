@@ -122,16 +122,3 @@ func TestFailure(t *testing.T) {
 		})
 	}
 }
-
-func TestFileSafe(t *testing.T) {
-	for in, want := range map[string]string{
-		"Top/words=100":  "Top_words=100",
-		"A B:c*d":        "A_B_c_d",
-		"ünïcode/../x":   "__n__code_.._x",
-		"plain-name.1_2": "plain-name.1_2",
-	} {
-		if got := fileSafe(in); got != want {
-			t.Errorf("fileSafe(%q) = %q, want %q", in, got, want)
-		}
-	}
-}

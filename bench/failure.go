@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"regexp"
 	"strings"
+
+	"github.com/perfgate/perfgate/internal/text"
 )
 
 // failure returns the one line that says why a benchmark run failed, or ""
@@ -12,6 +14,11 @@ import (
 // ("--- FAIL: BenchmarkX" and the message under it), a panic (with the
 // benchmark that was running, when the output names it) and a timeout.
 func failure(out []byte) string {
+	return text.OneLine(failureLine(out))
+}
+
+// failureLine is failure before the line is made one.
+func failureLine(out []byte) string {
 	sc := bufio.NewScanner(bytes.NewReader(out))
 	sc.Buffer(nil, 1<<20)
 	var running string // the benchmark whose result line is not out yet
@@ -24,8 +31,11 @@ func failure(out []byte) string {
 			return failed + " failed: " + trimmed
 		case failed != "":
 			return failed + " failed"
-		case strings.HasPrefix(line, "--- FAIL: "):
-			failed = strings.Fields(strings.TrimPrefix(line, "--- FAIL: "))[0]
+		case strings.HasPrefix(line, "--- FAIL:"):
+			failed = "a benchmark"
+			if f := strings.Fields(strings.TrimPrefix(line, "--- FAIL:")); len(f) > 0 {
+				failed = f[0]
+			}
 		case strings.HasPrefix(line, "Benchmark"):
 			f := strings.Fields(line)
 			running = f[0]

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/perfgate/perfgate/internal/proc"
+	"github.com/perfgate/perfgate/internal/text"
 )
 
 // RepoRoot returns the top directory of the git working tree holding dir.
@@ -105,14 +106,7 @@ func addWorktree(ctx context.Context, root, commit, side string) (dir string, re
 	}
 	if _, err := proc.Git(ctx, root, "worktree", "add", "--detach", "--force", dir, commit); err != nil {
 		remove()
-		return "", nil, fmt.Errorf("checking out %s for %s: %w", shortCommit(commit), side, err)
+		return "", nil, fmt.Errorf("checking out %s for %s: %w", text.ShortCommit(commit), side, err)
 	}
 	return filepath.Clean(dir), remove, nil
-}
-
-func shortCommit(c string) string {
-	if len(c) > 12 {
-		return c[:12]
-	}
-	return c
 }

@@ -10,14 +10,15 @@ import (
 	"io"
 	"math"
 	"os"
+	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/perfgate/perfgate/analyze"
-	"github.com/perfgate/perfgate/bench"
 	"github.com/perfgate/perfgate/bench/service"
 )
 
@@ -44,8 +45,33 @@ type Config struct {
 	Thresholds analyze.Thresholds `yaml:"-"`
 }
 
-// Scenario is a load scenario.
-type Scenario = bench.Scenario
+// Scenario is a load scenario: requests at a constant rate to one of the
+// services, measured in interleaved rounds.
+type Scenario struct {
+	Name string `yaml:"name" json:"name"`
+	// Target is the name of the service the requests go to.
+	Target string            `yaml:"target" json:"target"`
+	Method string            `yaml:"method" json:"method"`
+	Path   string            `yaml:"path" json:"path"`
+	Body   string            `yaml:"body" json:"body,omitempty"`
+	Header map[string]string `yaml:"header" json:"header,omitempty"`
+	// Rate is in requests per second, open model.
+	Rate     float64       `yaml:"rate" json:"rate"`
+	Duration time.Duration `yaml:"duration" json:"duration_ns"`
+	// Timeout bounds each request.
+	Timeout     time.Duration `yaml:"timeout" json:"timeout_ns"`
+	MaxInFlight int           `yaml:"max_in_flight" json:"max_in_flight"`
+	// Rounds is the number of measured rounds per side. Too few for the
+	// signed-rank test, they are compared with the U test, which needs 5
+	// per side to reach the gate's alpha (0.02) at all, and 6 when three
+	// results share a unit (three services' cpu-sec/op).
+	Rounds int `yaml:"rounds" json:"rounds"`
+	// Warmup is an unmeasured load each side gets before its first round.
+	Warmup time.Duration `yaml:"warmup" json:"warmup_ns"`
+	// MaxErrorRate is the fraction of failed requests above which a round
+	// is a failure of the workload rather than a figure.
+	MaxErrorRate float64 `yaml:"max_error_rate" json:"max_error_rate"`
+}
 
 // DefaultScenario holds the values a scenario takes where it says nothing
 // (or zero).
@@ -67,11 +93,44 @@ type Sides struct {
 	Head Side `yaml:"head"`
 }
 
-// Side is one side. For the base side, an empty Ref means Config.Base.
-type Side = bench.SideSpec
+// Side says what one side is: the tree it is built from, and how. For the
+// base side, an empty Ref means Config.Base.
+type Side struct {
+	// Ref is a git ref checked out in a worktree of its own; empty means
+	// the working tree as it is, uncommitted edits included.
+	Ref string `yaml:"ref"`
+	// Env is added to the environment of builds, benchmark runs and
+	// services.
+	Env map[string]string `yaml:"env"`
+	// Tags are build tags.
+	Tags []string `yaml:"tags"`
+}
 
-// Bench configures go test benchmarks.
-type Bench = bench.Settings
+// Bench says what go test benchmarks to run and how: perfgate.yml's bench
+// section.
+type Bench struct {
+	// Packages are go package patterns, relative to the directory perfgate
+	// runs in.
+	Packages []string `yaml:"packages" json:"packages"`
+	// Run is the -bench regexp.
+	Run string `yaml:"run" json:"run"`
+	// Benchtime is -benchtime: a duration or Nx.
+	Benchtime string `yaml:"benchtime" json:"benchtime"`
+	// Rounds is the budget of measured rounds per side.
+	Rounds int `yaml:"rounds" json:"rounds"`
+	// Profile adds one profiling round per side after the measured
+	// ones, for a CPU and a memory profile per benchmark per side (and,
+	// under load, per service).
+	Profile bool `yaml:"profile" json:"profile"`
+	// Timeout bounds each benchmark process (go test's -timeout does not
+	// cover benchmarks).
+	Timeout time.Duration `yaml:"timeout" json:"timeout_ns"`
+	// MinRounds is the first round the results are looked at to stop
+	// early; they are looked at again each time the rounds have grown by
+	// half, and at Rounds, the budget (analyze.Looks). 0, or not below
+	// Rounds, means Rounds always run.
+	MinRounds int `yaml:"min_rounds" json:"min_rounds"`
+}
 
 // Default is the configuration when perfgate.yml says nothing.
 var Default = Config{
@@ -97,6 +156,30 @@ func DefaultThresholds() analyze.Thresholds {
 	return t
 }
 
+// File is the configuration file perfgate looks for in the directory it
+// runs in when no file is named.
+const File = "perfgate.yml"
+
+// Find returns the configuration perfgate runs with in dir: the file at
+// path (relative to dir) when one is named, else File in dir when there is
+// one, else Default with the default thresholds.
+func Find(dir, path string) (*Config, error) {
+	if path == "" {
+		p := filepath.Join(dir, File)
+		if _, err := os.Stat(p); err != nil {
+			c := Default
+			c.Bench.Packages = slices.Clone(c.Bench.Packages)
+			c.Thresholds = DefaultThresholds()
+			return &c, nil
+		}
+		return Load(p)
+	}
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(dir, path)
+	}
+	return Load(path)
+}
+
 // Load reads the configuration file at path.
 func Load(path string) (*Config, error) {
 	data, err := os.ReadFile(path)
@@ -110,20 +193,18 @@ func Load(path string) (*Config, error) {
 // does not know are errors, so that a misspelt or not yet supported part
 // is never ignored silently.
 func Parse(data []byte, name string) (*Config, error) {
-	var raw struct {
-		Base       string         `yaml:"base"`
-		Sides      Sides          `yaml:"sides"`
-		Bench      Bench          `yaml:"bench"`
-		Services   []service.Spec `yaml:"services"`
-		Load       []Scenario     `yaml:"load"`
-		Thresholds yaml.Node      `yaml:"thresholds"`
+	// The file decodes into Config itself; only the thresholds, a mapping
+	// whose keys are units or special words, are read by hand.
+	var doc struct {
+		Config     `yaml:",inline"`
+		Thresholds yaml.Node `yaml:"thresholds"`
 	}
-	raw.Bench = Default.Bench
-	raw.Bench.Packages = nil
-	if err := decodeOne(data, &raw); err != nil {
+	doc.Bench = Default.Bench
+	doc.Bench.Packages = nil
+	if err := decodeOne(data, &doc); err != nil {
 		return nil, fmt.Errorf("%s: %s", name, strings.TrimPrefix(err.Error(), "yaml: "))
 	}
-	c := Config{Base: raw.Base, Sides: raw.Sides, Bench: raw.Bench, Services: raw.Services, Load: raw.Load}
+	c := doc.Config
 	var top map[string]yaml.Node // which sections the file has
 	yaml.Unmarshal(data, &top)
 	_, hasBench := top["bench"]
@@ -134,7 +215,7 @@ func Parse(data []byte, name string) (*Config, error) {
 	if c.Bench.Packages == nil {
 		c.Bench.Packages = append([]string(nil), Default.Bench.Packages...)
 	}
-	t, err := parseThresholds(&raw.Thresholds)
+	t, err := parseThresholds(&doc.Thresholds)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}

@@ -1,39 +1,39 @@
-// Package gate is perfgate's one job, end to end: it measures both sides
-// as the configuration says (bench), compares them (analyze) and explains
-// each regression with its hot functions, leaving everything in the run
-// directory. It holds no logic of measuring or deciding of its own; it
-// orders the stages:
+// Package gate is perfgate's one job, end to end: it drives the runners of
+// bench round by round on both sides, decides with analyze, explains each
+// regression with its hot functions, and leaves everything in the run
+// directory. It owns the loop; the runners measure and the analysis
+// decides. The steps of Run:
 //
 //  1. Resolve the base: the configuration's, or the merge-base of HEAD with
 //     the default branch.
-//  2. Run the rounds (bench.Run). The go test benchmarks' rounds are looked
-//     at after MinRounds rounds and then each time they have grown by half
-//     (see Looks): the run stops as soon as no result is open (analyze's
-//     paired, sequential comparison), and goes on to Rounds, the budget,
-//     while one is.
-//  3. Compare the sides round by round, at the final look.
-//  4. Attach the hot functions of each regression, write the diffs, and
+//  2. Open the sides (bench.Open) in a new run directory.
+//  3. Drive each runner (Runner: the go test benchmarks, then each load
+//     scenario): prepare it, run its rounds interleaved (base first in
+//     odd rounds, head first in even ones, so that a drift linear in time
+//     cancels), then a profiling run per side. The go test benchmarks are
+//     looked at after MinRounds rounds and then each time the rounds have
+//     grown by half (analyze.Looks): they stop as soon as no result is
+//     open (analyze's paired, sequential comparison), and go on to Rounds,
+//     the budget, while one is.
+//  4. Compare the sides round by round, at the final look.
+//  5. Attach the hot functions of each regression, write their diffs, and
 //     write verdict.json.
 package gate
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
+	"slices"
+	"time"
 
 	"github.com/perfgate/perfgate/analyze"
-	"github.com/perfgate/perfgate/analyze/report"
 	"github.com/perfgate/perfgate/bench"
+	"github.com/perfgate/perfgate/bench/service"
 	"github.com/perfgate/perfgate/config"
+	"github.com/perfgate/perfgate/rundir"
 )
-
-// Alpha is the gate's significance level: of each unit's results, over
-// all the looks. Its tests are two-sided, so at most Alpha/2, 1%, of the
-// results of unchanged code are called regressions whatever the number of
-// benchmarks and looks; benchstat's 0.05 per comparison would allow 2.5%
-// per look.
-const Alpha = 0.02
 
 // Options configure Run.
 type Options struct {
@@ -43,10 +43,16 @@ type Options struct {
 	// Base, when set, is the base side's git ref, whatever the
 	// configuration says.
 	Base string
-	// Out is the run directory.
+	// Out is the run directory; it must not hold a run yet.
 	Out string
+	// Env is the environment everything run for a side starts from; nil
+	// means this process's.
+	Env []string
+	// KeepBinaries keeps the test and service binaries in the run
+	// directory after the run.
+	KeepBinaries bool
 	// Progress, if set, is called as the run advances.
-	Progress func(bench.Progress)
+	Progress func(Progress)
 	// Log, if set, is told what the gate chose by itself (the base).
 	Log func(format string, args ...any)
 }
@@ -54,110 +60,104 @@ type Options struct {
 // Result is what a run leaves: the verdict, what ran, and where.
 type Result struct {
 	Verdict *analyze.Verdict
-	Info    *bench.Info
-	Dir     string
+	Info    *rundir.Info
+	Dir     rundir.Dir
 }
 
-// Looks returns the rounds at which the results of a budget of rounds
-// rounds are looked at: minRounds, then each time the rounds have grown by
-// half (rounded up) as long as the look after would still be within the
-// budget, and rounds itself last. A minRounds of 0, or not below rounds, gives one look.
-//
-// The spacing is geometric because what a look can tell grows with the
-// square root of the rounds: a look soon after the last tells little and
-// costs as much of the significance level (each look tests at Alpha/looks)
-// as one that tells much. With the defaults, 10 and 60, the looks are at
-// 10, 15, 23, 35 and 60 rounds.
-func Looks(minRounds, rounds int) []int {
-	if minRounds <= 0 || minRounds >= rounds {
-		return []int{rounds}
-	}
-	looks := []int{minRounds}
-	for r := (3*minRounds + 1) / 2; 3*r <= 2*rounds; r = (3*r + 1) / 2 {
-		looks = append(looks, r)
-	}
-	return append(looks, rounds)
+// A Runner measures one kind of work on both sides of a run, driven by
+// Run: bench.Suite (go test benchmarks) and bench.LoadTest (a load
+// scenario). Each call does one step and records it in the run directory;
+// none calls back.
+type Runner interface {
+	// Prepare makes the runner ready for its first round: builds, or a
+	// warm-up.
+	Prepare(ctx context.Context) error
+	// Round runs one measured round on side s.
+	Round(ctx context.Context, s *bench.Side, round int) error
+	// Profile runs once more on s, profiled, after the measured rounds.
+	Profile(ctx context.Context, s *bench.Side) error
 }
 
 // Run measures both sides, compares them and explains the regressions.
 // On error, the finished rounds stay in the run directory.
-func Run(ctx context.Context, opts Options) (*Result, error) {
+func Run(ctx context.Context, opts Options) (res *Result, err error) {
 	cfg := opts.Config
-	base, head := cfg.Sides.Base, cfg.Sides.Head
-	baseRef := base.Ref
 	switch {
-	case opts.Base != "":
-		baseRef = opts.Base
-	case baseRef == "":
-		baseRef = cfg.Base
+	case !cfg.GoBench && len(cfg.Load) == 0:
+		return nil, errors.New("nothing to measure: no benchmarks and no load scenarios")
+	case cfg.GoBench && cfg.Bench.Rounds < 1:
+		return nil, fmt.Errorf("bench.rounds: %d is below 1", cfg.Bench.Rounds)
 	}
-	if baseRef == "" {
-		root, err := bench.RepoRoot(ctx, opts.Dir)
-		if err != nil {
-			return nil, err
-		}
-		desc, commit, err := bench.DefaultBase(ctx, root)
-		if err != nil {
-			return nil, err
-		}
-		if opts.Log != nil {
-			opts.Log("base is %s (%.12s)", desc, commit)
-		}
-		baseRef = commit
+	baseRef, err := resolveBase(ctx, opts)
+	if err != nil {
+		return nil, err
 	}
+	run, err := rundir.Create(opts.Out)
+	if err != nil {
+		return nil, err
+	}
+	base := cfg.Sides.Base
+	base.Ref = baseRef
+	sides, err := bench.Open(ctx, bench.Options{
+		Dir: opts.Dir, Base: base, Head: cfg.Sides.Head, Env: opts.Env, Run: run, KeepBinaries: opts.KeepBinaries,
+		Info: &rundir.Info{Bench: cfg.Bench, GoBench: cfg.GoBench, Scenarios: cfg.Load},
+	})
+	if err != nil {
+		return nil, err
+	}
+	info := sides.Info
+	defer func() {
+		if cerr := sides.Close(err); cerr != nil && err == nil {
+			err = cerr
+		}
+		if err != nil && len(info.Measured)+len(info.Load) > 0 {
+			err = fmt.Errorf("%w (finished rounds kept in %s)", err, run.Root())
+		}
+	}()
 
 	looks := []int{cfg.Bench.Rounds} // load scenarios run a fixed number of rounds
 	if cfg.GoBench {
-		looks = Looks(cfg.Bench.MinRounds, cfg.Bench.Rounds)
+		looks = analyze.Looks(cfg.Bench.MinRounds, cfg.Bench.Rounds)
 	}
-	compareOpts := analyze.DefaultOptions
-	compareOpts.Alpha = Alpha
+	compareOpts := analyze.PairedOptions
 	compareOpts.Thresholds = cfg.Thresholds
-	compareOpts.Paired = true
 	compareOpts.Looks = len(looks)
-	out, err := filepath.Abs(opts.Out)
-	if err != nil {
-		return nil, err
-	}
-	isLook := make(map[int]bool)
-	for _, l := range looks {
-		isLook[l] = true
-	}
-	stop := func(round int) (bool, error) {
-		if !isLook[round] {
-			return false, nil
-		}
-		v, err := compare(out, compareOpts)
-		if err != nil {
-			return false, err
-		}
-		return clear(v), nil
-	}
+	d := &driver{sides: sides, profile: cfg.Bench.Profile, compare: compareOpts, progress: newTracker(opts.Progress, cfg)}
 
-	info, err := bench.Run(ctx, bench.Options{
-		Settings:  cfg.Bench,
-		GoBench:   cfg.GoBench,
-		Services:  cfg.Services,
-		Scenarios: cfg.Load,
-		Dir:       opts.Dir,
-		Base:      bench.SideSpec{Ref: baseRef, Env: base.Env, Tags: base.Tags},
-		Head:      head,
-		Out:       out,
-		Progress:  opts.Progress,
-		Stop:      stop,
-	})
-	if err != nil {
-		if info != nil && len(info.Measured)+len(info.Load) > 0 {
-			return nil, fmt.Errorf("%w (finished rounds kept in %s)", err, out)
+	if cfg.GoBench {
+		suite := bench.NewSuite(sides, cfg.Bench)
+		d.progress.show(Progress{Phase: "build", Side: "base and head"})
+		if err := suite.Prepare(ctx); err != nil {
+			return nil, err
 		}
-		return nil, err
+		if info.StoppedAt, err = d.measure(ctx, suite, "", cfg.Bench.Rounds, looks); err != nil {
+			return nil, err
+		}
 	}
-	v, err := compare(out, compareOpts)
+	if len(cfg.Load) > 0 {
+		if err := d.startServices(ctx, cfg.Services); err != nil {
+			return nil, err
+		}
+		for _, sc := range cfg.Load {
+			lt := bench.NewLoadTest(sides, sc)
+			d.progress.show(Progress{Phase: "warmup", Side: "base and head", Scenario: sc.Name})
+			if err := lt.Prepare(ctx); err != nil {
+				return nil, err
+			}
+			d.progress.done += 2
+			if _, err := d.measure(ctx, lt, sc.Name, sc.Rounds, nil); err != nil {
+				return nil, err
+			}
+		}
+	}
+	info.Complete = true
+
+	v, err := compare(run, compareOpts)
 	if err != nil {
 		return nil, err
 	}
 	v.Base = analyze.Side{Ref: baseRef, Commit: info.Sides[0].Commit, Dirty: info.Sides[0].Dirty}
-	v.Head = analyze.Side{Ref: head.Ref, Commit: info.Sides[1].Commit, Dirty: info.Sides[1].Dirty}
+	v.Head = analyze.Side{Ref: cfg.Sides.Head.Ref, Commit: info.Sides[1].Commit, Dirty: info.Sides[1].Dirty}
 	if v.Head.Ref == "" {
 		v.Head.Ref = "working tree"
 	}
@@ -165,29 +165,116 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		v.Notes = append(v.Notes, fmt.Sprintf("the benchmarks' answer was clear after %d of at most %d rounds", info.StoppedAt, cfg.Bench.Rounds))
 	}
 	v.Notes = append(v.Notes, info.Notes...)
-	attachHot(v, info, out)
-	if err := WriteVerdict(filepath.Join(out, "verdict.json"), v); err != nil {
+	attachHot(v, info, run)
+	if err := run.WriteVerdict(v); err != nil {
 		return nil, err
 	}
-	return &Result{Verdict: v, Info: info, Dir: out}, nil
+	return &Result{Verdict: v, Info: info, Dir: run}, nil
 }
 
-// clear reports whether no result of v is still open (analyze.Result.Open):
-// each is decided, or rules out a change beyond its threshold.
-func clear(v *analyze.Verdict) bool {
-	for _, r := range v.Results {
-		if r.Open {
-			return false
+// resolveBase returns the base side's ref: the one Options give, else the
+// configuration's, else the merge-base of HEAD with the default branch.
+func resolveBase(ctx context.Context, opts Options) (string, error) {
+	cfg := opts.Config
+	switch {
+	case opts.Base != "":
+		return opts.Base, nil
+	case cfg.Sides.Base.Ref != "":
+		return cfg.Sides.Base.Ref, nil
+	case cfg.Base != "":
+		return cfg.Base, nil
+	}
+	root, err := bench.RepoRoot(ctx, opts.Dir)
+	if err != nil {
+		return "", err
+	}
+	desc, commit, err := bench.DefaultBase(ctx, root)
+	if err != nil {
+		return "", err
+	}
+	if opts.Log != nil {
+		opts.Log("base is %s (%.12s)", desc, commit)
+	}
+	return commit, nil
+}
+
+// driver drives the runners of one run.
+type driver struct {
+	sides    *bench.Sides
+	profile  bool
+	compare  analyze.Options
+	progress *tracker
+}
+
+// measure drives r through its rounds and, when profiling is on, its
+// profiling runs. At each of looks it compares the results so far and
+// stops when none is open; it returns the round it stopped after, 0 when
+// every round ran.
+func (d *driver) measure(ctx context.Context, r Runner, scenario string, rounds int, looks []int) (stoppedAt int, err error) {
+	d.progress.startClock()
+	for round := 1; round <= rounds; round++ {
+		for _, s := range order(d.sides.Both(), round) {
+			d.progress.show(Progress{Phase: "round", Side: s.Name, Scenario: scenario, Round: round, Rounds: rounds})
+			if err := r.Round(ctx, s, round); err != nil {
+				return 0, err
+			}
+			d.progress.done++
+		}
+		if round < rounds && slices.Contains(looks, round) {
+			v, err := compare(d.sides.Run, d.compare)
+			if err != nil {
+				return 0, err
+			}
+			if !v.Open() {
+				stoppedAt = round
+				d.progress.steps -= 2 * (rounds - round)
+				break
+			}
 		}
 	}
-	return true
+	if d.profile {
+		for _, s := range d.sides.Both() {
+			d.progress.show(Progress{Phase: "profile", Side: s.Name, Scenario: scenario, Round: rounds, Rounds: rounds})
+			if err := r.Profile(ctx, s); err != nil {
+				return stoppedAt, err
+			}
+			d.progress.done++
+		}
+	}
+	return stoppedAt, d.sides.Save()
 }
 
-// compare compares the results files of the run in dir.
-func compare(dir string, opts analyze.Options) (*analyze.Verdict, error) {
+// startServices builds and starts the services of each side.
+func (d *driver) startServices(ctx context.Context, specs []service.Spec) error {
+	for _, s := range d.sides.Both() {
+		d.progress.show(Progress{Phase: "build", Side: s.Name})
+		if err := d.sides.BuildServices(ctx, s, specs); err != nil {
+			return err
+		}
+	}
+	for _, s := range d.sides.Both() {
+		d.progress.show(Progress{Phase: "start", Side: s.Name})
+		if err := d.sides.StartServices(ctx, s, specs); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// order returns the sides in the order they run in round: base first in
+// odd rounds, head first in even ones.
+func order(sides []*bench.Side, round int) []*bench.Side {
+	if round%2 == 0 {
+		return []*bench.Side{sides[1], sides[0]}
+	}
+	return sides
+}
+
+// compare compares the results files of the run.
+func compare(run rundir.Dir, opts analyze.Options) (*analyze.Verdict, error) {
 	var sides [2]*analyze.Results
 	for i, name := range []string{"base", "head"} {
-		path := filepath.Join(dir, name+".txt")
+		path := run.Path(run.Results(name))
 		f, err := os.Open(path)
 		if err != nil {
 			return nil, fmt.Errorf("reading benchmark results: %w", err)
@@ -200,23 +287,70 @@ func compare(dir string, opts analyze.Options) (*analyze.Verdict, error) {
 	}
 	v, err := analyze.Compare(sides[0], sides[1], opts)
 	if err != nil {
-		return nil, fmt.Errorf("comparing %s: %w", dir, err)
+		return nil, fmt.Errorf("comparing %s: %w", run.Root(), err)
 	}
 	return v, nil
 }
 
-// WriteVerdict writes v as JSON (perfgate's --json schema) to path.
-func WriteVerdict(path string, v *analyze.Verdict) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("writing the verdict: %w", err)
+// Progress is a step of a run, for a progress display.
+type Progress struct {
+	// Phase is "build", "start" (services), "warmup", "round" or
+	// "profile".
+	Phase string
+	// Scenario names the load scenario, in a load phase.
+	Scenario string
+	// Side is "base", "head", or "base and head".
+	Side string
+	// Round and Rounds count the measured rounds.
+	Round, Rounds int
+	// Done and Total count all steps (side-rounds, warm-ups and profiling
+	// runs).
+	Done, Total int
+	// Elapsed is the time since the first measured round began, and Left
+	// an estimate of the time the remaining steps take.
+	Elapsed, Left time.Duration
+}
+
+// tracker counts the steps of a run for Progress.
+type tracker struct {
+	report      func(Progress)
+	steps, done int
+	started     time.Time
+}
+
+// newTracker counts the steps of the run cfg describes: each side's
+// measured rounds, warm-ups and profiling runs.
+func newTracker(report func(Progress), cfg *config.Config) *tracker {
+	t := &tracker{report: report}
+	profiling := 0
+	if cfg.Bench.Profile {
+		profiling = 2
 	}
-	if err := report.JSON(f, v); err != nil {
-		f.Close()
-		return fmt.Errorf("writing the verdict: %w", err)
+	if cfg.GoBench {
+		t.steps += 2*cfg.Bench.Rounds + profiling
 	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("writing the verdict: %w", err)
+	for _, sc := range cfg.Load {
+		t.steps += 2*(sc.Rounds+1) + profiling
 	}
-	return nil
+	return t
+}
+
+func (t *tracker) startClock() {
+	if t.started.IsZero() {
+		t.started = time.Now()
+	}
+}
+
+func (t *tracker) show(p Progress) {
+	if t.report == nil {
+		return
+	}
+	p.Done, p.Total = t.done, t.steps
+	if !t.started.IsZero() {
+		p.Elapsed = time.Since(t.started)
+		if t.done > 0 {
+			p.Left = p.Elapsed / time.Duration(t.done) * time.Duration(t.steps-t.done)
+		}
+	}
+	t.report(p)
 }

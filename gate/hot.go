@@ -3,16 +3,13 @@ package gate
 import (
 	"bytes"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
-	"strings"
 
 	"github.com/google/pprof/profile"
 
 	"github.com/perfgate/perfgate/analyze"
-	"github.com/perfgate/perfgate/bench"
 	"github.com/perfgate/perfgate/profiler"
+	"github.com/perfgate/perfgate/rundir"
 )
 
 // hotTop is how many functions a regressed result carries at most, and
@@ -27,9 +24,9 @@ const (
 // profiles of each side, per service.
 type hotSource struct {
 	sampleType string
-	file       func(bench.Profile) string
+	file       func(rundir.Profile) string
 	work       bool // normalize per unit of work (false for a level such as memory in use)
-	match      func(bench.Profile) bool
+	match      func(rundir.Profile) bool
 }
 
 // sourceOf maps a result to the profiles that explain it: a benchmark's
@@ -38,20 +35,22 @@ type hotSource struct {
 // throughput, the service's own CPU profile for its CPU time, its heap for
 // its memory.
 func sourceOf(r analyze.Result) hotSource {
-	cpu := func(p bench.Profile) string { return p.CPU }
-	mem := func(p bench.Profile) string { return p.Mem }
-	if scenario, ok := loadScenario(r.Benchmark); ok {
-		of := func(p bench.Profile) bool { return p.Benchmark == r.Benchmark }
+	cpu := func(p rundir.Profile) string { return p.CPU }
+	mem := func(p rundir.Profile) string { return p.Mem }
+	of := func(p rundir.Profile) bool { return p.Benchmark == r.Benchmark }
+	if name, ok := analyze.ParseLoadName(r.Benchmark); ok {
 		switch r.Unit {
 		case "cpu-sec/op":
 			return hotSource{"cpu", cpu, true, of}
 		case "peak-rss-B":
 			return hotSource{"inuse_space", mem, false, of}
 		}
-		prefix := "BenchmarkLoad/scenario=" + scenario + "/service="
-		return hotSource{"cpu", cpu, true, func(p bench.Profile) bool { return strings.HasPrefix(p.Benchmark, prefix) }}
+		scenario := func(p rundir.Profile) bool {
+			n, ok := analyze.ParseLoadName(p.Benchmark)
+			return ok && n.Scenario == name.Scenario && n.Service != ""
+		}
+		return hotSource{"cpu", cpu, true, scenario}
 	}
-	of := func(p bench.Profile) bool { return p.Benchmark == r.Benchmark }
 	switch r.Unit {
 	case "B/op":
 		return hotSource{"alloc_space", mem, true, of}
@@ -61,29 +60,18 @@ func sourceOf(r analyze.Result) hotSource {
 	return hotSource{"cpu", cpu, true, of}
 }
 
-// loadScenario returns the scenario of a load result's name,
-// BenchmarkLoad/scenario=S/service=X.
-func loadScenario(name string) (scenario string, ok bool) {
-	rest, ok := strings.CutPrefix(name, "BenchmarkLoad/scenario=")
-	if !ok {
-		return "", false
-	}
-	scenario, _, ok = strings.Cut(rest, "/service=")
-	return scenario, ok
-}
-
 // attachHot attaches to each regressed result of v the functions that
-// explain it, from the profiles of the run in dir, and writes the diff
-// profiles (pprof, for go tool pprof) and folded stacks (for flame graphs)
-// to dir/diffs. What cannot be explained gets a note, not an error: the
-// figures stand without their culprits.
-func attachHot(v *analyze.Verdict, info *bench.Info, dir string) {
+// explain it, from the profiles of the run, and writes the profiles behind
+// them (pprof, for go tool pprof) and the diff's folded stacks (for flame
+// graphs) to the run's diffs. What cannot be explained gets a note, not an
+// error: the figures stand without their culprits.
+func attachHot(v *analyze.Verdict, info *rundir.Info, run rundir.Dir) {
 	cache := make(map[string]*profile.Profile)
 	load := func(rel string) (*profile.Profile, error) {
 		if p, ok := cache[rel]; ok {
 			return p, nil
 		}
-		p, err := profiler.Load(filepath.Join(dir, rel))
+		p, err := profiler.Load(run.Path(rel))
 		if err == nil {
 			cache[rel] = p
 		}
@@ -129,13 +117,17 @@ func attachHot(v *analyze.Verdict, info *bench.Info, dir string) {
 			v.Notes = append(v.Notes, fmt.Sprintf("%s %s: no %s profiles of both sides to explain it", r.Benchmark, r.Unit, src.sampleType))
 			continue
 		}
-		hot, err := analyze.Diff(sides[0], sides[1], analyze.HotOptions{SampleType: src.sampleType, Top: hotTop})
+		diffs, err := analyze.DiffProfiles(sides[0], sides[1], src.sampleType)
+		var hot []analyze.Hot
+		if err == nil {
+			hot, err = analyze.Diff(diffs, analyze.HotOptions{SampleType: src.sampleType, Top: hotTop})
+		}
 		if err != nil {
 			v.Notes = append(v.Notes, fmt.Sprintf("%s %s: no hot functions: %v", r.Benchmark, r.Unit, err))
 			continue
 		}
 		r.Hot = slices.DeleteFunc(hot, func(h analyze.Hot) bool { return h.Share < hotMinShare })
-		files, err := writeDiffs(dir, *r, src.sampleType, sides[0], sides[1])
+		files, err := writeDiffs(run, *r, src.sampleType, diffs)
 		if err != nil {
 			v.Notes = append(v.Notes, fmt.Sprintf("%s %s: writing its diff profiles: %v", r.Benchmark, r.Unit, err))
 		}
@@ -143,72 +135,39 @@ func attachHot(v *analyze.Verdict, info *bench.Info, dir string) {
 	}
 }
 
-// writeDiffs writes, per service (or for the benchmark), the base profile
-// scaled to the head's work, the head profile, their diff as pprof builds
-// it, and the diff's folded stacks, and returns their paths relative to
-// dir. `go tool pprof -top -diff_base BASE HEAD` shows what perfgate shows.
-func writeDiffs(dir string, r analyze.Result, sampleType string, base, head []analyze.ProfileSide) ([]string, error) {
+// writeDiffs writes, per service (or for the benchmark) profiled on both
+// sides, the base profile scaled to the head's work, the head profile,
+// their diff as pprof builds it, and the diff's folded stacks, and returns
+// their names in the run directory. `go tool pprof -top -diff_base BASE
+// HEAD` shows what perfgate shows.
+func writeDiffs(run rundir.Dir, r analyze.Result, sampleType string, diffs []analyze.ProfileDiff) ([]string, error) {
 	var files []string
-	for _, h := range head {
-		var b *analyze.ProfileSide
-		for i := range base {
-			if base[i].Service == h.Service {
-				b = &base[i]
-			}
-		}
-		if b == nil {
+	for _, d := range diffs {
+		if d.Base == nil {
 			continue
 		}
-		stem := filepath.Join("diffs", fileName(r.Benchmark+"."+r.Unit))
-		if h.Service != "" {
-			stem += "." + h.Service
-		}
-		nb, err := analyze.NormalizedBase(*b, h)
-		if err != nil {
-			return files, err
-		}
-		diff, err := analyze.DiffProfile(*b, h, sampleType)
-		if err != nil {
-			return files, err
-		}
-		head, err := profile.Merge(h.Profiles)
-		if err != nil {
-			return files, err
-		}
+		names := run.Diffs(r.Benchmark, r.Unit, d.Service)
 		var folded bytes.Buffer
-		if err := analyze.Folded(&folded, diff, sampleType); err != nil {
-			return files, err
-		}
-		if err := os.MkdirAll(filepath.Join(dir, "diffs"), 0o755); err != nil {
+		if err := analyze.Folded(&folded, d.Diff, sampleType); err != nil {
 			return files, err
 		}
 		for _, f := range []struct {
-			suffix string
-			p      *profile.Profile
-		}{{".base.pb.gz", nb}, {".head.pb.gz", head}, {".diff.pb.gz", diff}} {
+			name string
+			p    *profile.Profile
+		}{{names.Base, d.Base}, {names.Head, d.Head}, {names.Diff, d.Diff}} {
 			var buf bytes.Buffer
 			if err := f.p.Write(&buf); err != nil {
 				return files, err
 			}
-			if err := os.WriteFile(filepath.Join(dir, stem+f.suffix), buf.Bytes(), 0o644); err != nil {
+			if err := run.WriteFile(f.name, buf.Bytes()); err != nil {
 				return files, err
 			}
-			files = append(files, stem+f.suffix)
+			files = append(files, f.name)
 		}
-		if err := os.WriteFile(filepath.Join(dir, stem+".folded"), folded.Bytes(), 0o644); err != nil {
+		if err := run.WriteFile(names.Folded, folded.Bytes()); err != nil {
 			return files, err
 		}
-		files = append(files, stem+".folded")
+		files = append(files, names.Folded)
 	}
 	return files, nil
-}
-
-// fileName turns a result's name into a file name.
-func fileName(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '.' || r == '=' {
-			return r
-		}
-		return '_'
-	}, s)
 }

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/google/pprof/profile"
+
+	"github.com/perfgate/perfgate/internal/text"
 )
 
 // Kind is a profile a pprof endpoint serves.
@@ -61,7 +63,7 @@ func Capture(ctx context.Context, client *http.Client, base string, kind Kind, w
 		return nil, nil, fmt.Errorf("capturing %s: reading: %w", url, err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, nil, fmt.Errorf("capturing %s: %s: %s", url, resp.Status, firstLine(data))
+		return nil, nil, fmt.Errorf("capturing %s: %s: %s", url, resp.Status, text.FirstLine(string(data), 200))
 	}
 	if len(data) > maxProfile {
 		return nil, nil, fmt.Errorf("capturing %s: larger than %d MiB", url, maxProfile>>20)
@@ -71,15 +73,4 @@ func Capture(ctx context.Context, client *http.Client, base string, kind Kind, w
 		return nil, nil, fmt.Errorf("capturing: %w", err)
 	}
 	return p, data, nil
-}
-
-func firstLine(b []byte) string {
-	s := strings.TrimSpace(string(b))
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		s = s[:i]
-	}
-	if len(s) > 200 {
-		s = s[:200]
-	}
-	return s
 }

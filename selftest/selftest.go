@@ -21,6 +21,7 @@ package selftest
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -390,4 +391,17 @@ func Table(w io.Writer, cells []Cell) error {
 			c.Inconclusive, c.Rounds, c.Seconds)
 	}
 	return tw.Flush()
+}
+
+// WriteVerdicts writes every verdict as JSON to path, for a later look at
+// the trials one by one.
+func WriteVerdicts(path string, vs []Verdict) error {
+	data, err := json.MarshalIndent(vs, "", "  ")
+	if err != nil {
+		return fmt.Errorf("writing the verdicts: %w", err)
+	}
+	if err := os.WriteFile(path, append(data, '\n'), 0o644); err != nil {
+		return fmt.Errorf("writing the verdicts: %w", err)
+	}
+	return nil
 }

@@ -332,34 +332,7 @@ func niceStep(x float64) float64 {
 	return 10 * p
 }
 
-// quantity is the symbol a scaled value of unit takes: "s" for units of
-// seconds (sec/op, p99-sec), "B" for bytes (B/op, peak-rss-B, B/s), else
-// nothing (req/s, allocs/op).
-func quantity(unit string) string {
-	num, _, _ := strings.Cut(unit, "/")
-	for _, f := range strings.Split(num, "-") {
-		switch f {
-		case "sec":
-			return "s"
-		case "B", "bytes":
-			return "B"
-		}
-	}
-	return ""
-}
-
 // formatValue is a value of unit, scaled for people: "1.101µs", "14.0MiB".
 func formatValue(v float64, unit string) string {
 	return benchunit.Scale(v, benchunit.ClassOf(unit)) + quantity(unit)
 }
-
-// px formats a coordinate with one decimal.
-func px(v float64) string {
-	s := strings.TrimSuffix(strconv.FormatFloat(v, 'f', 1, 64), ".0")
-	if s == "-0" {
-		return "0"
-	}
-	return s
-}
-
-func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }

@@ -84,7 +84,8 @@ type flameGraph struct {
 }
 
 // parseFolded reads folded stacks into a tree, counting the lines it
-// cannot read. Values may be integers or decimals.
+// cannot read. Values may be integers or decimals; a line whose value is
+// not finite, or would make the total change overflow, is not read.
 func parseFolded(data []byte) (root *flameNode, bad int) {
 	root = &flameNode{name: "all"}
 	sc := bufio.NewScanner(bytes.NewReader(data))
@@ -101,7 +102,9 @@ func parseFolded(data []byte) (root *flameNode, bad int) {
 		}
 		v, err := strconv.ParseFloat(line[i+1:], 64)
 		stack := strings.TrimSpace(line[:i])
-		if err != nil || !finite(v) || stack == "" {
+		// A value that would make the total change infinite is bad too:
+		// it would make every width NaN.
+		if err != nil || !finite(v) || stack == "" || !finite(root.abs+math.Abs(v)) {
 			bad++
 			continue
 		}
@@ -151,11 +154,13 @@ func layoutFlame(folded []byte) *flameGraph {
 		maxNet = 1
 	}
 	g := &flameGraph{Width: flameWidth, BadLines: bad}
-	scale := flameWidth / root.abs
+	// A frame's width is its part of the root's change: flameWidth /
+	// root.abs would be infinite for a tiny (subnormal) change.
+	width := func(n *flameNode) float64 { return flameWidth * (n.abs / root.abs) }
 	depth := 0
 	var place func(n *flameNode, x float64, d int)
 	place = func(n *flameNode, x float64, d int) {
-		w := n.abs * scale
+		w := width(n)
 		if w < flameMinWidth {
 			return
 		}
@@ -177,7 +182,7 @@ func layoutFlame(folded []byte) *flameGraph {
 		slices.SortFunc(children, func(a, b *flameNode) int { return cmp.Compare(a.name, b.name) })
 		for _, c := range children {
 			place(c, x, d+1)
-			x += c.abs * scale
+			x += width(c)
 		}
 	}
 	place(root, 0, 0)

@@ -211,18 +211,22 @@ func newHTMLPage(v *analyze.Verdict, opts HTMLOptions) *htmlPage {
 	var order []svc
 	bySvc := make(map[svc][]analyze.Result)
 	for _, r := range v.Results {
-		sc, sv, ok := loadName(r.Benchmark)
+		n, ok := analyze.ParseLoadName(r.Benchmark)
 		if !ok {
 			continue
 		}
-		k := svc{sc, sv}
+		k := svc{n.Scenario, n.Service}
 		if _, seen := bySvc[k]; !seen {
 			order = append(order, k)
 		}
 		bySvc[k] = append(bySvc[k], r)
 	}
 	for _, k := range order {
-		if c := latencyChart("scenario "+k.scenario+", service "+k.service, bySvc[k], p.BaseName, p.HeadName); c != nil {
+		title := "scenario " + k.scenario
+		if k.service != "" {
+			title += ", service " + k.service
+		}
+		if c := latencyChart(title, bySvc[k], p.BaseName, p.HeadName); c != nil {
 			p.Load = append(p.Load, c)
 		}
 	}

@@ -130,12 +130,12 @@ func TestFlameLayout(t *testing.T) {
 		}
 		sides[i] = analyze.ProfileSide{Profiles: []*profile.Profile{p}, Work: work}
 	}
-	diff, err := analyze.DiffProfile(sides[0], sides[1], "")
+	diffs, err := analyze.DiffProfiles(sides[:1], sides[1:], "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var folded bytes.Buffer
-	if err := analyze.Folded(&folded, diff, ""); err != nil {
+	if err := analyze.Folded(&folded, diffs[0].Diff, ""); err != nil {
 		t.Fatal(err)
 	}
 	g := layoutFlame(folded.Bytes())

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/perfgate/perfgate/analyze"
+	"github.com/perfgate/perfgate/internal/text"
 )
 
 // DefaultMarker is the hidden first line of a Markdown report, by which a
@@ -86,7 +87,7 @@ func newMDDoc(v *analyze.Verdict, opts MarkdownOptions) *mdDoc {
 	if marker == "" {
 		marker = DefaultMarker
 	}
-	b.WriteString(oneLine(marker) + "\n")
+	b.WriteString(text.OneLine(marker) + "\n")
 	b.WriteString("## " + verdictHeading(v.Verdict) + "\n\n")
 	if parts := counts(v); len(parts) > 0 {
 		if strings.HasSuffix(parts[0], " regressed") {
@@ -352,8 +353,8 @@ func mdSides(v *analyze.Verdict, commitURL func(string) string) string {
 			parts = append(parts, "<code>"+mdText(capString(s.Ref, 200))+"</code>")
 		}
 		if s.Commit != "" {
-			c := mdText(capString(shortCommit(s.Commit), 64))
-			if commitURL != nil && isHex(s.Commit) {
+			c := mdText(capString(text.ShortCommit(s.Commit), 64))
+			if commitURL != nil && text.IsHex(s.Commit) {
 				if u := commitURL(s.Commit); u != "" {
 					c = "[" + c + "](" + mdURL(u) + ")"
 				}
@@ -436,30 +437,9 @@ func mdHot(r analyze.Result, keys []string) string {
 	return b.String()
 }
 
-// statusText is what the gate made of a result, in words.
-func statusText(r analyze.Result) string {
-	if d := decision(r); d != "" {
-		return d
-	}
-	return string(r.Status)
-}
-
-// deltaCell is the delta for results measured on both sides.
-func deltaCell(r analyze.Result) string {
-	if r.Base == nil || r.Head == nil {
-		return ""
-	}
-	return r.FormatDelta()
-}
-
 // mdRow is a table row of cells already escaped.
 func mdRow(cells ...string) string {
 	return "| " + strings.Join(cells, " | ") + " |\n"
-}
-
-// oneLine keeps s on one line.
-func oneLine(s string) string {
-	return strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(s)
 }
 
 // capString shortens s to about n bytes, with "…" for the rest.
@@ -528,7 +508,7 @@ func mdText(s string) string {
 // <summary>), where Markdown is not parsed: entities (backticks too), no
 // line breaks (a blank line would end the block), @mentions broken.
 func htmlText(s string) string {
-	s = html.EscapeString(oneLine(s))
+	s = html.EscapeString(text.OneLine(s))
 	var b strings.Builder
 	for i, r := range s {
 		switch {

@@ -121,18 +121,6 @@ func writeNotes(w io.Writer, v *analyze.Verdict) {
 	}
 }
 
-func sameTable(a, b analyze.Result) bool {
-	if a.Unit != b.Unit || len(a.Config) != len(b.Config) {
-		return false
-	}
-	for i := range a.Config {
-		if a.Config[i] != b.Config[i] {
-			return false
-		}
-	}
-	return true
-}
-
 // writeConfigChanges prints the configuration lines that differ from the
 // previous table's, as benchstat does.
 func writeConfigChanges(w io.Writer, prev, cur analyze.Config) {
@@ -178,32 +166,6 @@ func writeTable(w io.Writer, rows []analyze.Result, p painter) {
 	notes.write(w)
 }
 
-// cellString is a side's center and the half-width of its interval.
-func cellString(s *analyze.Summary, scaler benchunit.Scaler) string {
-	if s == nil {
-		return "-"
-	}
-	return scaler.Format(s.Center) + " " + interval(s)
-}
-
-// interval is benchmath's Summary.PctRangeString: the half-width of the
-// confidence interval as a percentage of the center.
-func interval(s *analyze.Summary) string {
-	if s == nil {
-		return ""
-	}
-	lo, hi := float64(s.Lo), float64(s.Hi)
-	switch {
-	case math.IsInf(lo, 0) || math.IsInf(hi, 0) || math.IsNaN(lo) || math.IsNaN(hi):
-		return "± ∞"
-	case sign(s.Center) != sign(lo) || sign(s.Center) != sign(hi):
-		return "± ?"
-	case s.Center == 0:
-		return "± 0%"
-	}
-	return fmt.Sprintf("± %.0f%%", 100*math.Max(hi/s.Center-1, 1-lo/s.Center))
-}
-
 func sign(x float64) int {
 	switch {
 	case x > 0:
@@ -224,35 +186,6 @@ func comparisonString(r analyze.Result) string {
 		return s + fmt.Sprintf("n=%d", r.Base.N)
 	}
 	return s + fmt.Sprintf("n=%d+%d", r.Base.N, r.Head.N)
-}
-
-// decision says what the gate made of a result.
-func decision(r analyze.Result) string {
-	t := Percent(r.Threshold)
-	switch r.Status {
-	case analyze.StatusRegression:
-		return "REGRESSION (worse than " + t + ")"
-	case analyze.StatusImprovement:
-		return "improvement"
-	case analyze.StatusWithinThreshold:
-		return "within " + t
-	case analyze.StatusChanged:
-		return "changed (unit direction unknown)"
-	case analyze.StatusTooFewSamples:
-		return "too few samples"
-	case analyze.StatusInconclusive:
-		return "inconclusive (a change beyond " + t + " not ruled out)"
-	case analyze.StatusBaseOnly:
-		return "base only"
-	case analyze.StatusHeadOnly:
-		return "head only"
-	}
-	return ""
-}
-
-// Percent formats a fraction as a percentage with no needless digits.
-func Percent(f float64) string {
-	return strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.2f", f*100), "0"), ".") + "%"
 }
 
 // geomeans returns the geometric means of the base and head centers of the
@@ -291,67 +224,6 @@ func writeHot(w io.Writer, hot []analyze.Hot) {
 			Cost(h.Head-h.Base, h.Unit), 100*h.Share, Cost(h.Base, h.Unit), Cost(h.Head, h.Unit))
 	}
 	tw.Flush()
-}
-
-// Cost formats a cost per unit of work in a profile's unit ("ns/op",
-// "bytes/op", "count/op"), scaled for people: 1.5µs/op, 12KiB/op.
-func Cost(v float64, unit string) string {
-	num, per, _ := strings.Cut(unit, "/")
-	if v == 0 {
-		return "0"
-	}
-	if per != "" {
-		per = "/" + per
-	}
-	switch num {
-	case "nanoseconds", "ns":
-		return benchunit.Scale(v*1e-9, benchunit.Decimal) + "s" + per
-	case "bytes", "B":
-		return benchunit.Scale(v, benchunit.Binary) + "B" + per
-	}
-	return benchunit.Scale(v, benchunit.Decimal) + " " + unit
-}
-
-// footnotes numbers warnings as benchstat does, each distinct text once.
-type footnotes struct {
-	list  []string
-	index map[string]int
-}
-
-func (f *footnotes) mark(warnings []string) string {
-	var marks []string
-	for _, w := range warnings {
-		if f.index == nil {
-			f.index = make(map[string]int)
-		}
-		i, ok := f.index[w]
-		if !ok {
-			f.list = append(f.list, w)
-			i = len(f.list)
-			f.index[w] = i
-		}
-		marks = append(marks, superscript(i))
-	}
-	if len(marks) == 0 {
-		return ""
-	}
-	return " " + strings.Join(marks, " ")
-}
-
-func (f *footnotes) write(w io.Writer) {
-	for i, s := range f.list {
-		fmt.Fprintf(w, "%s %s\n", superscript(i+1), s)
-	}
-}
-
-func superscript(i int) string {
-	const digits = "⁰¹²³⁴⁵⁶⁷⁸⁹"
-	d := []rune(digits)
-	var out []rune
-	for ; i > 0; i /= 10 {
-		out = append([]rune{d[i%10]}, out...)
-	}
-	return string(out)
 }
 
 // trimWriter drops the spaces tabwriter leaves at the ends of lines.

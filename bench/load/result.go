@@ -77,6 +77,26 @@ func (r *Result) DriverBound() (bool, string) {
 	return len(reasons) > 0, strings.Join(reasons, "; ")
 }
 
+// String is one line of the run's figures: requests, rate, errors,
+// latency percentiles and send lag, and why the driver could not keep up
+// when it could not.
+func (r *Result) String() string {
+	ms := func(ns int64) string { return fmt.Sprintf("%.2fms", float64(ns)/1e6) }
+	var p50, p90, p99, maxLat, lag int64
+	if h := r.Latency; h != nil {
+		p50, p90, p99, maxLat = h.ValueAtQuantile(50), h.ValueAtQuantile(90), h.ValueAtQuantile(99), h.Max()
+	}
+	if r.SendLag != nil {
+		lag = r.SendLag.ValueAtQuantile(99)
+	}
+	s := fmt.Sprintf("%d requests at %.1f req/s (target %.1f), %d errors, latency p50 %s p90 %s p99 %s max %s, send lag p99 %s",
+		r.Completed, r.Achieved(), r.Rate, r.Errors, ms(p50), ms(p90), ms(p99), ms(maxLat), ms(lag))
+	if bound, why := r.DriverBound(); bound {
+		s += "; the driver could not keep up: " + why
+	}
+	return s
+}
+
 // Values returns the run's figures as benchmark values, in the units above:
 // mean, p50, p90, p99 and max latency in seconds, the achieved rate in
 // req/s, and errors per completed request. Write them with the lines of

@@ -3,9 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -15,13 +12,15 @@ import (
 
 // sideFlags are the flags bench and run share.
 type sideFlags struct {
-	base string
-	out  string
+	base    string
+	out     string
+	keepBin bool
 }
 
 func (f *sideFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.base, "base", "", "git `REF` of the base side (default: merge-base of HEAD with the default branch)")
 	cmd.Flags().StringVar(&f.out, "out", "", "run `DIR` for results, profiles and logs (default: .perfgate/runs/<time>)")
+	cmd.Flags().BoolVar(&f.keepBin, "keep-bin", false, "keep the test and service binaries in the run directory")
 }
 
 func benchCmd(g *globals) *cobra.Command {
@@ -107,69 +106,22 @@ func runCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
-// defaultRunDir returns a new run directory under dir (.perfgate), which
-// holds a .gitignore of its own so that runs never show as changes of the
-// repository (and never make the next run's working tree "dirty").
-func defaultRunDir(dir string) (string, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", fmt.Errorf("creating %s: %w", dir, err)
-	}
-	ignore := filepath.Join(dir, ".gitignore")
-	if _, err := os.Stat(ignore); os.IsNotExist(err) {
-		if err := os.WriteFile(ignore, []byte("# perfgate's run directories\n*\n"), 0o644); err != nil {
-			return "", fmt.Errorf("creating %s: %w", ignore, err)
-		}
-	}
-	runs := filepath.Join(dir, "runs")
-	if err := os.MkdirAll(runs, 0o755); err != nil {
-		return "", fmt.Errorf("creating %s: %w", runs, err)
-	}
-	stamp := time.Now().UTC().Format("20060102-150405")
-	for i := 1; ; i++ {
-		name := stamp
-		if i > 1 {
-			name = fmt.Sprintf("%s-%d", stamp, i)
-		}
-		// Mkdir claims the name: two runs in one second get two.
-		out := filepath.Join(runs, name)
-		if err := os.Mkdir(out, 0o755); err == nil {
-			return out, nil
-		} else if !os.IsExist(err) {
-			return "", fmt.Errorf("creating %s: %w", out, err)
-		}
-	}
-}
-
-// gateAndDecide runs the gate, prints the verdict and turns it into the
+// gateAndDecide runs the gate in the run directory the flags name, with a
+// progress display on stderr, prints the verdict and turns it into the
 // command's outcome.
 func (g *globals) gateAndDecide(ctx context.Context, cfg *config.Config, sf sideFlags) error {
-	run, err := g.gate(ctx, cfg, sf)
+	out, err := g.runDir(sf.out)
 	if err != nil {
 		return err
 	}
-	return g.decide(run.Verdict, "results: "+run.Dir)
-}
-
-// gate runs the gate (gate.Run) in a new run directory, with a progress
-// display on stderr.
-func (g *globals) gate(ctx context.Context, cfg *config.Config, sf sideFlags) (*gate.Result, error) {
-	out := g.path(sf.out)
-	if sf.out == "" {
-		var err error
-		if out, err = defaultRunDir(g.path(".perfgate")); err != nil {
-			return nil, err
-		}
-	}
 	p := newProgress(g.stderr)
-	defer p.finish()
-	return gate.Run(ctx, gate.Options{
-		Config:   cfg,
-		Dir:      g.dir,
-		Base:     sf.base,
-		Out:      out,
-		Progress: p.update,
-		Log: func(format string, args ...any) {
-			fmt.Fprintf(g.stderr, "perfgate: "+format+"\n", args...)
-		},
+	res, err := gate.Run(ctx, gate.Options{
+		Config: cfg, Dir: g.dir, Base: sf.base, Out: out, KeepBinaries: sf.keepBin, Progress: p.update,
+		Log: func(format string, args ...any) { fmt.Fprintf(g.stderr, "perfgate: "+format+"\n", args...) },
 	})
+	p.finish()
+	if err != nil {
+		return err
+	}
+	return g.decide(res.Verdict, "results: "+res.Dir.Root())
 }

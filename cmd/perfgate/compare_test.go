@@ -29,7 +29,7 @@ func TestCompare(t *testing.T) {
 	for _, tt := range []struct {
 		name     string
 		args     []string
-		code     int
+		code     exitCode
 		stdout   []string // substrings of stdout
 		stderr   []string // substrings of stderr
 		wantJSON analyze.Outcome

@@ -13,11 +13,11 @@ import (
 	"time"
 
 	"github.com/perfgate/perfgate/analyze"
-	"github.com/perfgate/perfgate/bench"
+	"github.com/perfgate/perfgate/rundir"
 )
 
 // perfgate runs the command in process and returns its exit code and output.
-func perfgate(t *testing.T, ctx context.Context, args ...string) (code int, stdout, stderr string) {
+func perfgate(t *testing.T, ctx context.Context, args ...string) (code exitCode, stdout, stderr string) {
 	t.Helper()
 	var out, errb bytes.Buffer
 	code = run(ctx, args, &out, &errb)
@@ -117,7 +117,7 @@ func newRepo(t *testing.T, factor int) string {
 // mustVerdict reads a verdict.json, failing the test on error.
 func mustVerdict(t *testing.T, path string) *analyze.Verdict {
 	t.Helper()
-	v, err := readVerdict(path)
+	v, err := rundir.ReadVerdict(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +173,7 @@ func TestBenchCatchesRegression(t *testing.T) {
 	}
 
 	// The run directory: results benchstat reads, rounds, profiles, run.json.
-	var info bench.Info
+	var info rundir.Info
 	data, err := os.ReadFile(filepath.Join(out, "run.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -438,10 +438,10 @@ func TestBenchInterrupt(t *testing.T) {
 	verdict := filepath.Join(t.TempDir(), "verdict.json")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	done := make(chan int)
+	done := make(chan exitCode)
 	var stderr string
 	go func() {
-		var code int
+		var code exitCode
 		code, _, stderr = perfgate(t, ctx, "-C", dir, "bench", "--base", "HEAD~1", "--rounds", "200",
 			"--benchtime", "20ms", "--out", out, "--json", verdict)
 		done <- code
@@ -449,7 +449,7 @@ func TestBenchInterrupt(t *testing.T) {
 	// Wait for two finished rounds, then interrupt.
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
-		var info bench.Info
+		var info rundir.Info
 		if data, err := os.ReadFile(filepath.Join(out, "run.json")); err == nil && json.Unmarshal(data, &info) == nil && len(info.Measured) >= 2 {
 			break
 		}
@@ -471,7 +471,7 @@ func TestBenchInterrupt(t *testing.T) {
 			t.Errorf("%s not kept: %v", f, err)
 		}
 	}
-	var info bench.Info
+	var info rundir.Info
 	data, _ := os.ReadFile(filepath.Join(out, "run.json"))
 	if err := json.Unmarshal(data, &info); err != nil || info.Complete || !strings.Contains(info.Error, "interrupted") {
 		t.Errorf("run.json: complete=%v error=%q, want an incomplete run that says it was interrupted", info.Complete, info.Error)

@@ -57,35 +57,36 @@ program shows unchanged functions as cheaper per second.`,
 			}
 			warnSymbols(g, basePath, base)
 			baseSide := analyze.ProfileSide{Profiles: []*profile.Profile{base}, Work: baseWork}
-			hot, err := analyze.Diff([]analyze.ProfileSide{baseSide}, []analyze.ProfileSide{headSide}, opts)
+			// One diff: the functions listed are ranked from the profile
+			// written with --diff.
+			diffs, err := analyze.DiffProfiles([]analyze.ProfileSide{baseSide}, []analyze.ProfileSide{headSide}, sampleType)
+			if err != nil {
+				return err
+			}
+			hot, err := analyze.Diff(diffs, opts)
 			if err != nil {
 				return err
 			}
 			if !cmd.Flags().Changed("work") || !cmd.Flags().Changed("base-work") {
 				fmt.Fprintln(g.stderr, "perfgate: note: without --work and --base-work, the profiles compare as they are, not per unit of work")
 			}
-			if diffOut != "" || foldedOut != "" {
-				diff, err := analyze.DiffProfile(baseSide, headSide, sampleType)
-				if err != nil {
+			diff := diffs[0].Diff
+			if diffOut != "" {
+				var buf bytes.Buffer
+				if err := diff.Write(&buf); err != nil {
 					return err
 				}
-				if diffOut != "" {
-					var buf bytes.Buffer
-					if err := diff.Write(&buf); err != nil {
-						return err
-					}
-					if err := os.WriteFile(g.path(diffOut), buf.Bytes(), 0o644); err != nil {
-						return err
-					}
+				if err := os.WriteFile(g.path(diffOut), buf.Bytes(), 0o644); err != nil {
+					return err
 				}
-				if foldedOut != "" {
-					var buf bytes.Buffer
-					if err := analyze.Folded(&buf, diff, sampleType); err != nil {
-						return err
-					}
-					if err := os.WriteFile(g.path(foldedOut), buf.Bytes(), 0o644); err != nil {
-						return err
-					}
+			}
+			if foldedOut != "" {
+				var buf bytes.Buffer
+				if err := analyze.Folded(&buf, diff, sampleType); err != nil {
+					return err
+				}
+				if err := os.WriteFile(g.path(foldedOut), buf.Bytes(), 0o644); err != nil {
+					return err
 				}
 			}
 			return printDiff(g, hot)

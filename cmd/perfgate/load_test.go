@@ -88,7 +88,7 @@ func TestLoadInterrupt(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan struct{})
-	var code int
+	var code exitCode
 	var stderr string
 	go func() {
 		defer close(done)

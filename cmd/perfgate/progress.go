@@ -8,7 +8,7 @@ import (
 
 	"golang.org/x/term"
 
-	"github.com/perfgate/perfgate/bench"
+	"github.com/perfgate/perfgate/gate"
 )
 
 // progress shows how a run advances: one line rewritten in place on a
@@ -24,7 +24,7 @@ func newProgress(w io.Writer) *progress {
 	return &progress{w: w, tty: ok && term.IsTerminal(int(f.Fd()))}
 }
 
-func (p *progress) update(e bench.Progress) {
+func (p *progress) update(e gate.Progress) {
 	var s string
 	switch e.Phase {
 	case "build":

@@ -2,17 +2,14 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/perfgate/perfgate/analyze"
 	"github.com/perfgate/perfgate/analyze/report"
+	"github.com/perfgate/perfgate/rundir"
 )
 
 func reportCmd(g *globals) *cobra.Command {
@@ -25,8 +22,11 @@ flame graphs of its regressions) as text for a terminal, Markdown for a job summ
 or a pull request comment, one self-contained HTML page, or JSON.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			dir := g.path(args[0])
-			v, err := readVerdict(filepath.Join(dir, "verdict.json"))
+			run, err := rundir.Open(g.path(args[0]))
+			if err != nil {
+				return err
+			}
+			v, err := run.ReadVerdict()
 			if err != nil {
 				return err
 			}
@@ -38,8 +38,8 @@ or a pull request comment, one self-contained HTML page, or JSON.`,
 				err = report.Markdown(&buf, v, report.MarkdownOptions{})
 			case "html":
 				var flames map[string][]byte
-				if flames, err = readFlames(dir, v); err == nil {
-					err = report.HTML(&buf, v, report.HTMLOptions{Title: "perfgate: " + filepath.Base(dir), Flames: flames})
+				if flames, err = run.ReadFlames(v); err == nil {
+					err = report.HTML(&buf, v, report.HTMLOptions{Title: "perfgate: " + filepath.Base(run.Root()), Flames: flames})
 				}
 			case "json":
 				err = report.JSON(&buf, v)
@@ -62,54 +62,4 @@ or a pull request comment, one self-contained HTML page, or JSON.`,
 	cmd.Flags().StringVar(&format, "format", "text", "text, markdown, html or json")
 	cmd.Flags().StringVarP(&output, "output", "o", "", "write to `FILE` instead of standard output")
 	return cmd
-}
-
-// readVerdict reads a verdict.json.
-func readVerdict(path string) (*analyze.Verdict, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("reading the verdict: %w", err)
-	}
-	var v analyze.Verdict
-	if err := json.Unmarshal(data, &v); err != nil {
-		return nil, fmt.Errorf("reading the verdict %s: %w", path, err)
-	}
-	return &v, nil
-}
-
-// readFlames reads the folded stacks of the diffs behind each regressed
-// result, keyed as report.HTMLOptions.Flames wants them. The stacks of
-// several services go under a root frame named after the service.
-func readFlames(dir string, v *analyze.Verdict) (map[string][]byte, error) {
-	flames := make(map[string][]byte)
-	for _, r := range v.Results {
-		var folded []string
-		for _, f := range r.Profiles {
-			if strings.HasSuffix(f, ".folded") {
-				folded = append(folded, f)
-			}
-		}
-		var buf bytes.Buffer
-		for _, f := range folded {
-			data, err := os.ReadFile(filepath.Join(dir, f))
-			if err != nil {
-				return nil, fmt.Errorf("reading the flame graph of %s %s: %w", r.Benchmark, r.Unit, err)
-			}
-			if len(folded) == 1 {
-				buf.Write(data)
-				continue
-			}
-			service := strings.TrimSuffix(filepath.Base(f), ".folded")
-			service = service[strings.LastIndexByte(service, '.')+1:]
-			for _, line := range strings.SplitAfter(string(data), "\n") {
-				if strings.TrimSpace(line) != "" {
-					io.WriteString(&buf, service+";"+line)
-				}
-			}
-		}
-		if buf.Len() > 0 {
-			flames[r.Benchmark+" "+r.Unit] = buf.Bytes()
-		}
-	}
-	return flames, nil
 }

@@ -15,39 +15,61 @@ import (
 	"github.com/perfgate/perfgate/analyze"
 	"github.com/perfgate/perfgate/analyze/report"
 	"github.com/perfgate/perfgate/config"
-	"github.com/perfgate/perfgate/gate"
+	"github.com/perfgate/perfgate/internal/text"
+	"github.com/perfgate/perfgate/rundir"
 )
 
-// Exit codes, the documented contract of the command.
+// exitCode is the command's exit status: the documented contract.
+type exitCode int
+
+// The exit codes.
 const (
-	exitPass         = 0
-	exitRegression   = 1
-	exitError        = 2
-	exitInconclusive = 3
+	exitPass         exitCode = 0 // no regression (inconclusive too, without --strict)
+	exitRegression   exitCode = 1 // a regression beyond its threshold
+	exitError        exitCode = 2 // bad input or configuration, a failure of the tool or the workload
+	exitInconclusive exitCode = 3 // inconclusive, with --strict
 )
 
-// exitErr carries an exit code other than exitError up to run.
-type exitErr struct{ code int }
+// exitOf is the exit code of an outcome: the one place a verdict becomes
+// a code.
+func exitOf(o analyze.Outcome, strict bool) exitCode {
+	switch o {
+	case analyze.Pass:
+		return exitPass
+	case analyze.Regression:
+		return exitRegression
+	case analyze.Inconclusive:
+		if strict {
+			return exitInconclusive
+		}
+		return exitPass
+	}
+	return exitError
+}
+
+// exitErr ends a command with an exit code, its reason already told.
+type exitErr struct{ code exitCode }
 
 func (e exitErr) Error() string { return fmt.Sprintf("exit %d", e.code) }
 
 // globals are the flags every command shares.
 type globals struct {
-	dir    string
-	config string
-	json   string
-	strict bool
-	stdout io.Writer
-	stderr io.Writer
+	dir      string
+	config   string
+	json     string
+	strict   bool
+	keepRuns int
+	stdout   io.Writer
+	stderr   io.Writer
 }
 
 // run is the whole command, callable in process by tests: it parses args,
 // runs the command and returns the exit code.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) exitCode {
 	g := &globals{stdout: stdout, stderr: stderr}
 	root := &cobra.Command{
 		Use:   "perfgate",
-		Short: "A performance-regression gate for Go benchmarks",
+		Short: "A performance-regression gate for Go benchmarks and services",
 		Long: `perfgate measures the base and head of a change, compares them with benchstat's
 statistics and fails when a regression is real.
 
@@ -65,6 +87,7 @@ bad config or a failure of the tool or the workload; 3 inconclusive (only with
 	pf.StringVar(&g.config, "config", "", "configuration `FILE` (default: perfgate.yml in DIR, if present)")
 	pf.StringVar(&g.json, "json", "", "write the verdict as JSON to `FILE`")
 	pf.BoolVar(&g.strict, "strict", false, "exit 3 when the verdict is inconclusive")
+	pf.IntVar(&g.keepRuns, "keep-runs", rundir.DefaultKeep, "run directories to keep under .perfgate/runs, the newest (0: all)")
 	root.AddCommand(compareCmd(g), benchCmd(g), runCmd(g), loadCmd(g), hotCmd(g), reportCmd(g), actionCmd(g), commentCmd(g), selftestCmd(g))
 
 	err := root.ExecuteContext(ctx)
@@ -78,18 +101,14 @@ bad config or a failure of the tool or the workload; 3 inconclusive (only with
 	if ctx.Err() != nil && !strings.Contains(err.Error(), "interrupt") {
 		err = fmt.Errorf("interrupted: %w", err)
 	}
-	fmt.Fprintf(stderr, "perfgate: %s\n", oneLine(err.Error()))
+	reason := text.OneLine(err.Error())
+	fmt.Fprintf(stderr, "perfgate: %s\n", reason)
 	if g.json != "" {
-		v := &analyze.Verdict{Verdict: analyze.Error, Error: oneLine(err.Error()), Results: []analyze.Result{}}
-		if werr := gate.WriteVerdict(g.path(g.json), v); werr != nil {
-			fmt.Fprintf(stderr, "perfgate: %s\n", oneLine(werr.Error()))
+		if werr := rundir.WriteVerdict(g.path(g.json), analyze.Failed(reason)); werr != nil {
+			fmt.Fprintf(stderr, "perfgate: %s\n", text.OneLine(werr.Error()))
 		}
 	}
 	return exitError
-}
-
-func oneLine(s string) string {
-	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
 }
 
 // path resolves a path given on the command line against --dir.
@@ -100,23 +119,23 @@ func (g *globals) path(p string) string {
 	return filepath.Join(g.dir, p)
 }
 
+// runDir returns the run directory --out names, or a new one under
+// .perfgate/runs (pruned to --keep-runs) when it names none.
+func (g *globals) runDir(out string) (string, error) {
+	if out != "" {
+		return g.path(out), nil
+	}
+	d, err := rundir.New(g.path(rundir.Parent), g.keepRuns)
+	if err != nil {
+		return "", err
+	}
+	return d.Root(), nil
+}
+
 // loadConfig reads --config, or perfgate.yml in --dir when it exists, or
 // returns the defaults.
 func (g *globals) loadConfig() (*config.Config, error) {
-	path := g.config
-	if path == "" {
-		p := g.path("perfgate.yml")
-		if _, err := os.Stat(p); err != nil {
-			c := config.Default
-			c.Bench.Packages = append([]string(nil), c.Bench.Packages...)
-			c.Thresholds = config.DefaultThresholds()
-			return &c, nil
-		}
-		path = p
-	} else {
-		path = g.path(path)
-	}
-	return config.Load(path)
+	return config.Find(g.dir, g.config)
 }
 
 // addThresholds applies --threshold UNIT=PCT flags to t.
@@ -144,21 +163,18 @@ func (g *globals) decide(v *analyze.Verdict, extra ...string) error {
 		return err
 	}
 	if g.json != "" {
-		if err := gate.WriteVerdict(g.path(g.json), v); err != nil {
+		if err := rundir.WriteVerdict(g.path(g.json), v); err != nil {
 			return err
 		}
 	}
 	for _, e := range extra {
 		fmt.Fprintln(g.stdout, e)
 	}
-	switch v.Verdict {
-	case analyze.Regression:
-		return exitErr{exitRegression}
-	case analyze.Inconclusive:
-		if g.strict {
-			return exitErr{exitInconclusive}
-		}
+	if v.Verdict == analyze.Inconclusive && !g.strict {
 		fmt.Fprintln(g.stderr, "perfgate: inconclusive, exiting 0 (use --strict to exit 3)")
+	}
+	if code := exitOf(v.Verdict, g.strict); code != exitPass {
+		return exitErr{code}
 	}
 	return nil
 }

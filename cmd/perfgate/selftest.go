@@ -1,7 +1,7 @@
 package main
 
 import (
-	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -55,9 +55,11 @@ time each verdict cost. It takes a while: about 10 seconds per trial and slowdow
 			}
 			verdicts, err := selftest.Run(cmd.Context(), opts)
 			if len(verdicts) > 0 {
-				selftest.Table(g.stdout, selftest.Summarize(verdicts))
-				if data, jerr := json.MarshalIndent(verdicts, "", "  "); jerr == nil && out != "" {
-					os.WriteFile(filepath.Join(opts.Dir, "verdicts.json"), data, 0o644)
+				if terr := selftest.Table(g.stdout, selftest.Summarize(verdicts)); terr != nil {
+					return errors.Join(err, terr)
+				}
+				if out != "" {
+					err = errors.Join(err, selftest.WriteVerdicts(filepath.Join(opts.Dir, "verdicts.json"), verdicts))
 				}
 			}
 			return err

@@ -16,7 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/perfgate/perfgate/analyze"
-	"github.com/perfgate/perfgate/bench"
+	"github.com/perfgate/perfgate/rundir"
 )
 
 // shopConfig returns the shop's perfgate.yml made shorter for a test, with
@@ -135,13 +135,13 @@ func TestShopAgainstItself(t *testing.T) {
 	assertNoProcesses(t, out)
 }
 
-func readInfo(t *testing.T, out string) *bench.Info {
+func readInfo(t *testing.T, out string) *rundir.Info {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join(out, "run.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var info bench.Info
+	var info rundir.Info
 	if err := json.Unmarshal(data, &info); err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package gate
+package analyze
 
 import (
 	"fmt"

@@ -3,17 +3,22 @@ package report
 import (
 	"cmp"
 	"fmt"
+	"io"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 
 	"golang.org/x/perf/benchunit"
 
 	"github.com/perfgate/perfgate/analyze"
+	"github.com/perfgate/perfgate/internal/text"
 )
 
-// What every format says first, and in the same words: the outcome, the
-// counts of results by status, and the two sides.
+// The words and numbers every format shares: what a report says first
+// (the outcome, the counts of results by status, the two sides), how a
+// result's figures, changes and hot functions are written, and the
+// footnotes of its warnings. A format's own helpers stay in its file.
 
 // statusNames are the statuses in the order a summary counts them, each
 // with the word the counts use.
@@ -54,26 +59,6 @@ func countsOf(results []analyze.Result) string {
 	return strings.Join(counts(&analyze.Verdict{Results: results}), ", ")
 }
 
-// shortCommit is the abbreviation git prints by default.
-func shortCommit(c string) string {
-	if len(c) > 7 && isHex(c) {
-		return c[:7]
-	}
-	return c
-}
-
-func isHex(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, c := range s {
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-			return false
-		}
-	}
-	return true
-}
-
 // sideString names a side as "main 1111111 (dirty)", or "" when nothing
 // is known of it.
 func sideString(s analyze.Side) string {
@@ -82,7 +67,7 @@ func sideString(s analyze.Side) string {
 		parts = append(parts, s.Ref)
 	}
 	if s.Commit != "" {
-		parts = append(parts, shortCommit(s.Commit))
+		parts = append(parts, text.ShortCommit(s.Commit))
 	}
 	if s.Dirty {
 		parts = append(parts, "(dirty)")
@@ -260,20 +245,181 @@ func nString(r analyze.Result) string {
 // prints it: "+85.00ns/op".
 func hotGrowth(h analyze.Hot) string { return "+" + Cost(h.Head-h.Base, h.Unit) }
 
-// loadName splits a load result's name, BenchmarkLoad/scenario=S/service=X.
-func loadName(name string) (scenario, service string, ok bool) {
-	rest, ok := strings.CutPrefix(name, "BenchmarkLoad/scenario=")
-	if !ok {
-		return "", "", false
-	}
-	scenario, service, ok = strings.Cut(rest, "/service=")
-	return scenario, service, ok
-}
-
 // verdictWord is the outcome in capitals, as the first word of a report.
 func verdictWord(v *analyze.Verdict) string {
 	if v.Verdict == "" {
 		return "UNKNOWN"
 	}
 	return strings.ToUpper(string(v.Verdict))
+}
+
+// quantity is the symbol a scaled value of unit takes: "s" for units of
+// seconds (sec/op, p99-sec), "B" for bytes (B/op, peak-rss-B, B/s), else
+// nothing (req/s, allocs/op).
+func quantity(unit string) string {
+	num, _, _ := strings.Cut(unit, "/")
+	for _, f := range strings.Split(num, "-") {
+		switch f {
+		case "sec":
+			return "s"
+		case "B", "bytes":
+			return "B"
+		}
+	}
+	return ""
+}
+
+// px formats a coordinate with one decimal.
+func px(v float64) string {
+	s := strings.TrimSuffix(strconv.FormatFloat(v, 'f', 1, 64), ".0")
+	if s == "-0" {
+		return "0"
+	}
+	return s
+}
+
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+// statusText is what the gate made of a result, in words.
+func statusText(r analyze.Result) string {
+	if d := decision(r); d != "" {
+		return d
+	}
+	return string(r.Status)
+}
+
+// deltaCell is the delta for results measured on both sides.
+func deltaCell(r analyze.Result) string {
+	if r.Base == nil || r.Head == nil {
+		return ""
+	}
+	return r.FormatDelta()
+}
+
+func sameTable(a, b analyze.Result) bool {
+	if a.Unit != b.Unit || len(a.Config) != len(b.Config) {
+		return false
+	}
+	for i := range a.Config {
+		if a.Config[i] != b.Config[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// cellString is a side's center and the half-width of its interval.
+func cellString(s *analyze.Summary, scaler benchunit.Scaler) string {
+	if s == nil {
+		return "-"
+	}
+	return scaler.Format(s.Center) + " " + interval(s)
+}
+
+// interval is benchmath's Summary.PctRangeString: the half-width of the
+// confidence interval as a percentage of the center.
+func interval(s *analyze.Summary) string {
+	if s == nil {
+		return ""
+	}
+	lo, hi := float64(s.Lo), float64(s.Hi)
+	switch {
+	case math.IsInf(lo, 0) || math.IsInf(hi, 0) || math.IsNaN(lo) || math.IsNaN(hi):
+		return "± ∞"
+	case sign(s.Center) != sign(lo) || sign(s.Center) != sign(hi):
+		return "± ?"
+	case s.Center == 0:
+		return "± 0%"
+	}
+	return fmt.Sprintf("± %.0f%%", 100*math.Max(hi/s.Center-1, 1-lo/s.Center))
+}
+
+// decision says what the gate made of a result.
+func decision(r analyze.Result) string {
+	t := Percent(r.Threshold)
+	switch r.Status {
+	case analyze.StatusRegression:
+		return "REGRESSION (worse than " + t + ")"
+	case analyze.StatusImprovement:
+		return "improvement"
+	case analyze.StatusWithinThreshold:
+		return "within " + t
+	case analyze.StatusChanged:
+		return "changed (unit direction unknown)"
+	case analyze.StatusTooFewSamples:
+		return "too few samples"
+	case analyze.StatusInconclusive:
+		return "inconclusive (a change beyond " + t + " not ruled out)"
+	case analyze.StatusBaseOnly:
+		return "base only"
+	case analyze.StatusHeadOnly:
+		return "head only"
+	}
+	return ""
+}
+
+// Percent formats a fraction as a percentage with no needless digits.
+func Percent(f float64) string {
+	return strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.2f", f*100), "0"), ".") + "%"
+}
+
+// Cost formats a cost per unit of work in a profile's unit ("ns/op",
+// "bytes/op", "count/op"), scaled for people: 1.5µs/op, 12KiB/op.
+func Cost(v float64, unit string) string {
+	num, per, _ := strings.Cut(unit, "/")
+	if v == 0 {
+		return "0"
+	}
+	if per != "" {
+		per = "/" + per
+	}
+	switch num {
+	case "nanoseconds", "ns":
+		return benchunit.Scale(v*1e-9, benchunit.Decimal) + "s" + per
+	case "bytes", "B":
+		return benchunit.Scale(v, benchunit.Binary) + "B" + per
+	}
+	return benchunit.Scale(v, benchunit.Decimal) + " " + unit
+}
+
+// footnotes numbers warnings as benchstat does, each distinct text once.
+type footnotes struct {
+	list  []string
+	index map[string]int
+}
+
+func (f *footnotes) mark(warnings []string) string {
+	var marks []string
+	for _, w := range warnings {
+		if f.index == nil {
+			f.index = make(map[string]int)
+		}
+		i, ok := f.index[w]
+		if !ok {
+			f.list = append(f.list, w)
+			i = len(f.list)
+			f.index[w] = i
+		}
+		marks = append(marks, superscript(i))
+	}
+	if len(marks) == 0 {
+		return ""
+	}
+	return " " + strings.Join(marks, " ")
+}
+
+func (f *footnotes) write(w io.Writer) {
+	for i, s := range f.list {
+		fmt.Fprintf(w, "%s %s\n", superscript(i+1), s)
+	}
+}
+
+func superscript(i int) string {
+	const digits = "⁰¹²³⁴⁵⁶⁷⁸⁹"
+	d := []rune(digits)
+	var out []rune
+	for ; i > 0; i /= 10 {
+		out = append([]rune{d[i%10]}, out...)
+	}
+	return string(out)
 }

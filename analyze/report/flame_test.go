@@ -1,0 +1,170 @@
+package report
+
+import (
+	"bytes"
+	"math"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"testing"
+
+	"github.com/google/pprof/profile"
+
+	"github.com/perfgate/perfgate/analyze"
+)
+
+// FuzzParseFolded feeds arbitrary text to the folded-stack reader and to
+// the flame graph laid out from it. Properties:
+//
+//   - neither panics, and at most every line (and a failed read) is bad;
+//   - every frame's change is finite, its net change no larger than its
+//     total change, and its children's total changes add up to no more
+//     than its own: a frame is as wide as the stacks through it;
+//   - no stack is deeper than flameMaxDepth below the root;
+//   - the layout is nil only when nothing could be read; otherwise its
+//     frames are finite, at least flameMinWidth wide, inside the graph,
+//     on the row of their depth, with a #rrggbb color.
+//
+// testdata/fuzz/FuzzParseFolded holds the inputs fuzzing found bugs with,
+// now fixed, which run as seeds with every go test: 5409c97ccaeb09b8, a
+// subnormal total change ("0 7e-310") that made every width infinite. The
+// seed "a 1e308..." below is another: totals that overflowed to infinity.
+func FuzzParseFolded(f *testing.F) {
+	files, err := filepath.Glob(filepath.Join("testdata", "*.folded"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, name := range files {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(firstLines(data, 2048))
+	}
+	f.Add(firstLines(fixtureFolded(f), 2048))
+	for _, s := range []string{
+		"",
+		"\n\n",
+		"a;b;c 10\n",
+		"a;b 10\na;c -4\n\nno value\na;b;d x\nfunc with space;e 2.5\na;b 0\n",
+		"a 1\r\na;b 2\r\n",
+		"a;;b 3\n;a 1\na; 1\n",
+		" 5\n; 5\n;;; 5\n",
+		"a 1e308\na 1e308\nb -1e308\n",
+		"a NaN\nb Inf\nc -Inf\nd 0x1p-2\ne 1_000\n",
+		"a 5e-324\nb 1\n",
+		"slices.insertionSortCmpFunc[go.shape.struct { net/http.key string: net/http.values []string }] 10\n",
+		"main.main;é;\xff\xfe 7\n",
+	} {
+		f.Add([]byte(s))
+	}
+
+	fill := regexp.MustCompile(`^#[0-9a-f]{6}$`)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		root, bad := parseFolded(data)
+		if lines := bytes.Count(data, []byte("\n")) + 1; bad > lines+1 {
+			t.Fatalf("%d bad lines of %d", bad, lines)
+		}
+		if root == nil || root.name != "all" {
+			t.Fatalf("root %+v", root)
+		}
+		var check func(n *flameNode, depth int)
+		check = func(n *flameNode, depth int) {
+			if depth > flameMaxDepth {
+				t.Fatalf("frame %q at depth %d, beyond %d", n.name, depth, flameMaxDepth)
+			}
+			if !finite(n.abs) || !finite(n.net) || n.abs < 0 {
+				t.Fatalf("frame %q: total change %v, net %v", n.name, n.abs, n.net)
+			}
+			slack := 1e-9 * n.abs
+			if math.Abs(n.net) > n.abs+slack {
+				t.Fatalf("frame %q: net change %v beyond its total change %v", n.name, n.net, n.abs)
+			}
+			var children float64
+			for _, c := range n.children {
+				children += c.abs
+				check(c, depth+1)
+			}
+			if children > n.abs+slack {
+				t.Fatalf("frame %q: children's total change %v beyond its own %v", n.name, children, n.abs)
+			}
+		}
+		check(root, 0)
+
+		g := layoutFlame(data)
+		if g == nil {
+			if root.abs != 0 || bad != 0 {
+				t.Fatalf("no layout, with total change %v and %d bad lines", root.abs, bad)
+			}
+			return
+		}
+		if g.Width != flameWidth || g.BadLines != bad {
+			t.Fatalf("layout %d wide with %d bad lines; want %d and %d", g.Width, g.BadLines, flameWidth, bad)
+		}
+		if root.abs != 0 && (len(g.Frames) == 0 || g.Frames[0].Name != "all" || g.Frames[0].W != px2(flameWidth)) {
+			t.Fatalf("a change of %v, and no root frame as wide as the graph: %+v", root.abs, g.Frames)
+		}
+		for _, fr := range g.Frames {
+			x, errX := strconv.ParseFloat(fr.X, 64)
+			w, errW := strconv.ParseFloat(fr.W, 64)
+			y, errY := strconv.Atoi(fr.Y)
+			dx, errDX := strconv.ParseFloat(fr.DX, 64)
+			dw, errDW := strconv.ParseFloat(fr.DW, 64)
+			if errX != nil || errW != nil || errY != nil || errDX != nil || errDW != nil || !finite(x) || !finite(w) {
+				t.Fatalf("frame %+v: not numbers", fr)
+			}
+			// X and W are rounded to hundredths, DX and DW to
+			// millionths.
+			if w < flameMinWidth-0.005 || x < 0 || x+w > flameWidth+0.01 || dx < 0 || dx+dw > 1+2e-6 {
+				t.Fatalf("frame %+v: outside the graph", fr)
+			}
+			if fr.Depth < 0 || fr.Depth > flameMaxDepth || y != fr.Depth*flameRowH || y+flameRowH > g.Height {
+				t.Fatalf("frame %+v: not on its row of a graph %d high", fr, g.Height)
+			}
+			if !fill.MatchString(fr.Fill) {
+				t.Fatalf("frame %+v: color %q", fr, fr.Fill)
+			}
+		}
+	})
+}
+
+// fixtureFolded is the folded stacks of the diff of analyze's CPU profile
+// fixtures, as the gate writes them.
+func fixtureFolded(t testing.TB) []byte {
+	var sides [2]analyze.ProfileSide
+	for i, side := range []string{"base", "head"} {
+		dir := filepath.Join("..", "testdata", "profiles")
+		data, err := os.ReadFile(filepath.Join(dir, "cpu-"+side+".pb.gz"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := profile.ParseData(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sides[i] = analyze.ProfileSide{Profiles: []*profile.Profile{p}, Work: 1}
+	}
+	diffs, err := analyze.DiffProfiles(sides[:1], sides[1:], "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := analyze.Folded(&b, diffs[0].Diff, ""); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// firstLines returns the whole lines of data that fit in n bytes: the
+// fuzzer minimizes each input that finds new coverage, which takes long
+// on large ones, and the first lines cover the same reading.
+func firstLines(data []byte, n int) []byte {
+	if len(data) <= n {
+		return data
+	}
+	if i := bytes.LastIndexByte(data[:n], '\n'); i >= 0 {
+		return data[:i+1]
+	}
+	return data[:n]
+}

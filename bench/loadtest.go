@@ -1,0 +1,310 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/prometheus/procfs"
+	"golang.org/x/perf/benchfmt"
+	"golang.org/x/sys/unix"
+
+	"github.com/perfgate/perfgate/analyze"
+	"github.com/perfgate/perfgate/bench/load"
+	"github.com/perfgate/perfgate/bench/service"
+	"github.com/perfgate/perfgate/config"
+	"github.com/perfgate/perfgate/profiler"
+	"github.com/perfgate/perfgate/rundir"
+)
+
+// LoadTest is one load scenario against both sides' services (started by
+// StartServices), measured in rounds.
+type LoadTest struct {
+	sides *Sides
+	sc    config.Scenario
+	// extra is how many rounds may still run again because the driver
+	// could not keep up with them: as many as the scenario's rounds.
+	extra int
+}
+
+// NewLoadTest returns the load scenario sc on sides.
+func NewLoadTest(sides *Sides, sc config.Scenario) *LoadTest {
+	return &LoadTest{sides: sides, sc: sc, extra: sc.Rounds}
+}
+
+// Prepare warms each side up: the scenario's load for its warm-up time,
+// unmeasured. A target that fails it fails the run before any round.
+func (t *LoadTest) Prepare(ctx context.Context) error {
+	if t.sc.Warmup <= 0 {
+		return nil
+	}
+	for _, s := range t.sides.Both() {
+		target, opts := s.target(t.sc)
+		opts.Duration = t.sc.Warmup
+		res, err := load.Run(ctx, target, opts)
+		if err != nil {
+			return fmt.Errorf("%s warm-up on %s: %w", t.sc.Name, s.Name, err)
+		}
+		if err := s.alive(); err != nil {
+			return err
+		}
+		if err := t.checkErrors(res, s, "warm-up"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (t *LoadTest) checkErrors(res *load.Result, s *Side, what string) error {
+	sc := t.sc
+	if res.ErrorRate() > sc.MaxErrorRate {
+		return fmt.Errorf("%s %s on %s: %d of %d requests failed (%.1f%%, above the limit of %.1f%%): %s",
+			sc.Name, what, s.Name, res.Errors, res.Completed, 100*res.ErrorRate(), 100*sc.MaxErrorRate, res.FirstError)
+	}
+	return nil
+}
+
+// Round runs one measured round of the scenario on s. A round the driver
+// could not keep up with measured the driver, not the service: it is kept
+// on disk and in run.json but not in the side's results, and runs again
+// as long as the scenario's budget of extra rounds lasts.
+func (t *LoadTest) Round(ctx context.Context, s *Side, round int) error {
+	for attempt := 0; ; attempt++ {
+		counted, err := t.try(ctx, s, round, attempt)
+		if err != nil || counted || t.extra == 0 {
+			return err
+		}
+		t.extra--
+	}
+}
+
+// try runs one attempt at a round and records it: the scenario's figures
+// on the target service's line, each service's CPU time per request and
+// peak memory on its own line. It reports whether the round counts.
+func (t *LoadTest) try(ctx context.Context, s *Side, round, attempt int) (counted bool, err error) {
+	sc, run, info := t.sc, t.sides.Run, t.sides.Info
+	lr := rundir.LoadRound{
+		Scenario: sc.Name, Round: round, Side: s.Name, Started: time.Now().UTC(), Load1: loadAverage(),
+		File: run.LoadRound(s.Name, sc.Name, round, attempt),
+	}
+	before, err := s.usage(true)
+	if err != nil {
+		return false, err
+	}
+	machine0, self0 := machineCPU(), selfCPU()
+	target, opts := s.target(sc)
+	res, err := load.Run(ctx, target, opts)
+	if err != nil {
+		return false, fmt.Errorf("%s round %d of %s: %w", s.Name, round, sc.Name, err)
+	}
+	after, err := s.usage(false)
+	if err != nil {
+		return false, err
+	}
+	if err := s.alive(); err != nil {
+		return false, fmt.Errorf("%s round %d: %w", sc.Name, round, err)
+	}
+	lr.Seconds = time.Since(lr.Started).Seconds()
+	var servicesCPU float64
+	for i := range after {
+		servicesCPU += after[i].CPUSeconds - before[i].CPUSeconds
+	}
+	if m := machineCPU() - machine0; lr.Seconds > 0 {
+		lr.BackgroundCPUs = max(0, m-servicesCPU-(selfCPU()-self0)) / lr.Seconds
+	}
+	lr.Requests, lr.Errors, lr.Achieved = res.Completed, res.Errors, res.Achieved()
+	lr.SendLagP99 = float64(res.SendLag.ValueAtQuantile(99)) / 1e9
+	lr.PeakInFlight, lr.CapHits, lr.PerSecond = res.PeakInFlight, res.CapHits, res.Seconds
+	if bound, why := res.DriverBound(); bound {
+		lr.DriverBound = why
+	}
+
+	var lines bytes.Buffer
+	if err := t.writeLines(&lines, s, res, before, after); err != nil {
+		return false, err
+	}
+	if err := run.WriteFile(lr.File, append([]byte(loadHeader()), lines.Bytes()...)); err != nil {
+		return false, err
+	}
+	if err := t.checkErrors(res, s, fmt.Sprintf("round %d", round)); err != nil {
+		return false, err
+	}
+	info.Load = append(info.Load, lr)
+	if lr.DriverBound != "" {
+		what := "no extra rounds left to replace it"
+		if t.extra > 0 {
+			what = "it runs again"
+		}
+		info.Notes = append(info.Notes, fmt.Sprintf("%s round %d of %s left out: the load driver could not keep up (%s); %s", s.Name, round, sc.Name, lr.DriverBound, what))
+		return false, t.sides.Save()
+	}
+	if err := s.appendResults(lines.Bytes()); err != nil {
+		return false, err
+	}
+	return true, t.sides.Save()
+}
+
+// writeLines writes a round's results in the Go benchmark format: one
+// line per service, named by scenario and service (analyze.LoadName); the
+// target's carries the latency, throughput and errors.
+func (t *LoadTest) writeLines(w io.Writer, s *Side, res *load.Result, before, after []service.Usage) error {
+	bw := benchfmt.NewWriter(w)
+	n := max(res.Completed, 1)
+	for i, p := range s.procs {
+		result := &benchfmt.Result{
+			Name:  analyze.LoadName{Scenario: t.sc.Name, Service: p.Spec.Name}.BenchName(),
+			Iters: res.Completed,
+		}
+		if p.Spec.Name == t.sc.Target {
+			result.Values = append(result.Values, res.Values()...)
+			result.Values = append(result.Values, benchfmt.Value{Value: float64(res.PeakInFlight), Unit: "peak-inflight"})
+		}
+		result.Values = append(result.Values,
+			benchfmt.Value{Value: (after[i].CPUSeconds - before[i].CPUSeconds) / float64(n), Unit: "cpu-sec/op"},
+			benchfmt.Value{Value: float64(after[i].PeakRSS), Unit: "peak-rss-B"})
+		if err := bw.Write(result); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Profile runs one more round of the scenario on s while every service's
+// CPU is profiled, then takes heap and goroutine snapshots. A missing or
+// slow pprof endpoint loses that profile, with a note; the figures stand.
+func (t *LoadTest) Profile(ctx context.Context, s *Side) error {
+	sc, run, info := t.sc, t.sides.Run, t.sides.Info
+	endpoints := make([]string, len(s.procs))
+	for i, p := range s.procs {
+		endpoints[i] = p.Spec.PprofURL(p.Addr)
+	}
+	var res *load.Result
+	var before, after []service.Usage
+	caps, err := profiledLoad(ctx, endpoints, sc.Duration, func() error {
+		var err error
+		if before, err = s.usage(true); err != nil {
+			return err
+		}
+		target, opts := s.target(sc)
+		if res, err = load.Run(ctx, target, opts); err != nil {
+			return fmt.Errorf("%s profiling round of %s: %w", s.Name, sc.Name, err)
+		}
+		if err := s.alive(); err != nil {
+			return err
+		}
+		after, err = s.usage(false)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	var lines bytes.Buffer
+	if err := t.writeLines(&lines, s, res, before, after); err != nil {
+		return err
+	}
+	output := run.ScenarioOutput(s.Name, sc.Name)
+	if err := run.WriteFile(output, append([]byte(loadHeader()), lines.Bytes()...)); err != nil {
+		return err
+	}
+	for i, p := range s.procs {
+		if endpoints[i] == "" {
+			continue
+		}
+		pr := rundir.Profile{Side: s.Name, Service: p.Spec.Name, Output: output, Work: float64(res.Completed),
+			Benchmark: analyze.LoadName{Scenario: sc.Name, Service: p.Spec.Name}.String()}
+		for _, c := range caps[i] {
+			if c.err != nil {
+				info.Notes = append(info.Notes, fmt.Sprintf("no %s %s profile of %s under %s: %v", s.Name, c.kind, p.Spec.Name, sc.Name, c.err))
+				continue
+			}
+			rel := run.ServiceProfile(s.Name, p.Spec.Name, sc.Name, string(c.kind))
+			if err := run.WriteFile(rel, c.data); err != nil {
+				info.Notes = append(info.Notes, fmt.Sprintf("writing %s: %v", rel, err))
+				continue
+			}
+			switch c.kind {
+			case profiler.CPU:
+				pr.CPU = rel
+			case profiler.Heap:
+				pr.Mem = rel
+			case profiler.Goroutine:
+				pr.Goroutine = rel
+			}
+		}
+		if pr.CPU != "" || pr.Mem != "" {
+			info.Profiles = append(info.Profiles, pr)
+		}
+	}
+	return t.sides.Save()
+}
+
+// capture is one profile of an endpoint, or why there is none.
+type capture struct {
+	kind profiler.Kind
+	data []byte
+	err  error
+}
+
+// profiledLoad runs load while a CPU profile of each pprof endpoint (""
+// for a service without one) covers window, then takes a heap and a
+// goroutine snapshot of each. The CPU profiles' windows open as the load
+// starts; the load is as long as the windows. It returns, per endpoint,
+// the CPU, heap and goroutine captures; an endpoint that fails costs its
+// capture (its error), not the load.
+func profiledLoad(ctx context.Context, endpoints []string, window time.Duration, load func() error) ([][]capture, error) {
+	client := &http.Client{}
+	caps := make([][]capture, len(endpoints))
+	var wg sync.WaitGroup
+	for i, e := range endpoints {
+		if e == "" {
+			continue
+		}
+		caps[i] = []capture{{kind: profiler.CPU}, {kind: profiler.Heap}, {kind: profiler.Goroutine}}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, caps[i][0].data, caps[i][0].err = profiler.Capture(ctx, client, e, profiler.CPU, window)
+		}()
+	}
+	err := load()
+	wg.Wait()
+	if err != nil {
+		return nil, err
+	}
+	for i, e := range endpoints {
+		for j := 1; j < len(caps[i]); j++ {
+			c := &caps[i][j]
+			_, c.data, c.err = profiler.Capture(ctx, client, e, c.kind, 0)
+		}
+	}
+	return caps, ctx.Err()
+}
+
+// machineCPU returns the CPU seconds the whole machine has been busy, or
+// 0 where /proc/stat cannot be read.
+func machineCPU() float64 {
+	fs, err := procfs.NewDefaultFS()
+	if err != nil {
+		return 0
+	}
+	st, err := fs.Stat()
+	if err != nil {
+		return 0
+	}
+	c := st.CPUTotal
+	return c.User + c.Nice + c.System + c.IRQ + c.SoftIRQ + c.Steal
+}
+
+// selfCPU returns the CPU seconds perfgate itself (the load driver, during
+// a round) has used, or 0.
+func selfCPU() float64 {
+	var ts unix.Timespec
+	if unix.ClockGettime(unix.CLOCK_PROCESS_CPUTIME_ID, &ts) != nil {
+		return 0
+	}
+	return float64(ts.Nano()) / 1e9
+}

@@ -1,0 +1,275 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"golang.org/x/perf/benchfmt"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/perfgate/perfgate/config"
+	"github.com/perfgate/perfgate/internal/proc"
+	"github.com/perfgate/perfgate/rundir"
+)
+
+// Suite is the go test benchmarks of both sides, measured in rounds.
+type Suite struct {
+	sides    *Sides
+	settings config.Bench
+}
+
+// NewSuite returns the benchmarks that settings name, on sides.
+func NewSuite(sides *Sides, settings config.Bench) *Suite {
+	return &Suite{sides: sides, settings: settings}
+}
+
+// Prepare lists and builds each side's packages with tests, and the
+// benchmarks they hold. The two sides are prepared at once: the work is
+// mostly linking, which keeps one CPU busy, so on two it takes about half
+// the time (under the selftest's competing load, 0.6 s before the first
+// round against 1.0 s one side after the other).
+func (b *Suite) Prepare(ctx context.Context) error {
+	run := b.sides.Run
+	g, gctx := errgroup.WithContext(ctx)
+	for _, s := range b.sides.Both() {
+		g.Go(func() error {
+			pkgs, err := listPackages(gctx, s, b.sides.rel, b.settings.Packages)
+			if err != nil {
+				return err
+			}
+			if err := build(gctx, s, pkgs, run.Path(run.Bin(s.Name)), run.Path(run.BuildLog(s.Name))); err != nil {
+				return err
+			}
+			for i := range pkgs {
+				if err := listBenchmarks(gctx, s, &pkgs[i], b.settings.Run); err != nil {
+					return err
+				}
+			}
+			s.Packages = slices.DeleteFunc(pkgs, func(p rundir.Package) bool { return len(p.Benchmarks) == 0 })
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	base, head := b.sides.sides[0], b.sides.sides[1]
+	if len(base.Packages) == 0 && len(head.Packages) == 0 {
+		return fmt.Errorf("no benchmark matches -bench %q in %s", b.settings.Run, strings.Join(b.settings.Packages, " "))
+	}
+	for _, s := range b.sides.Both() {
+		if len(s.Packages) == 0 {
+			return fmt.Errorf("no benchmark matches -bench %q on the %s side", b.settings.Run, s.Name)
+		}
+	}
+	return b.sides.Save()
+}
+
+// Round runs every benchmark of s once, each top-level benchmark in a
+// process of its own (so that one benchmark's heap and garbage do not
+// bias the next one's figures), keeps the output in the round's file as
+// it comes, and appends the results to the side's results file.
+func (b *Suite) Round(ctx context.Context, s *Side, round int) error {
+	run := b.sides.Run
+	rd := rundir.Round{
+		Round: round, Side: s.Name, Started: time.Now().UTC(), Load1: loadAverage(),
+		File: run.Round(s.Name, round),
+	}
+	if err := run.MkdirFor(rd.File); err != nil {
+		return err
+	}
+	f, err := os.Create(run.Path(rd.File))
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	for i := range s.Packages {
+		p := &s.Packages[i]
+		for _, top := range p.Benchmarks {
+			args := []string{"-test.run=^$", "-test.bench=" + onlyTop(b.settings.Run, top), "-test.benchtime=" + b.settings.Benchtime,
+				"-test.count=1", "-test.benchmem"}
+			out, cpu, err := b.exec(ctx, s, p, top, args)
+			rd.CPUSeconds += cpu
+			if _, werr := f.Write(out); werr != nil && err == nil {
+				err = werr
+			}
+			if err != nil {
+				return fmt.Errorf("%s round %d: %s: %w (output: %s)", s.Name, round, p.ImportPath, err, run.Path(rd.File))
+			}
+			rd.Results += countResults(out)
+			if err := s.appendResults(out); err != nil {
+				return err
+			}
+		}
+	}
+	if rd.Results == 0 {
+		return fmt.Errorf("%s round %d: the benchmarks printed no result (output: %s)", s.Name, round, run.Path(rd.File))
+	}
+	rd.Seconds = time.Since(rd.Started).Seconds()
+	b.sides.Info.Measured = append(b.sides.Info.Measured, rd)
+	return b.sides.Save()
+}
+
+// Profile runs each benchmark of s once more with CPU and memory profiling
+// on, for the median number of iterations of its measured rounds
+// (-benchtime Nx), so that the profile covers a known amount of work: N
+// iterations, and the one go test runs first to size them. A benchmark that
+// fails only under profiling loses its profile, with a note; the measured
+// figures stand.
+func (b *Suite) Profile(ctx context.Context, s *Side) error {
+	run, info := b.sides.Run, b.sides.Info
+	names := b.benchmarkNames(s.Name)
+	for pi := range s.Packages {
+		p := &s.Packages[pi]
+		for i, name := range names[p.ImportPath] {
+			files := run.BenchProfiles(s.Name, pi, i, name.bare)
+			if err := run.MkdirFor(files.CPU); err != nil {
+				return err
+			}
+			pr := rundir.Profile{Side: s.Name, Package: p.ImportPath, Benchmark: "Benchmark" + name.full,
+				CPU: files.CPU, Mem: files.Mem, Output: files.Output}
+			args := []string{"-test.run=^$", "-test.bench=" + exactRegexp("Benchmark"+name.bare),
+				fmt.Sprintf("-test.benchtime=%dx", name.iters), "-test.count=1", "-test.benchmem",
+				"-test.cpuprofile=" + run.Path(pr.CPU), "-test.memprofile=" + run.Path(pr.Mem),
+				fmt.Sprintf("-test.memprofilerate=%d", memProfileRate)}
+			out, _, err := b.exec(ctx, s, p, "Benchmark"+name.full, args)
+			if werr := os.WriteFile(run.Path(pr.Output), out, 0o644); werr != nil && err == nil {
+				err = werr
+			}
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if err == nil && countResults(out) == 0 {
+				err = errors.New("the profiling run printed no result")
+			}
+			if err != nil {
+				info.Notes = append(info.Notes, fmt.Sprintf("no %s profile of Benchmark%s: %v", s.Name, name.full, err))
+				continue
+			}
+			pr.Work = float64(name.iters + 1)
+			info.Profiles = append(info.Profiles, pr)
+		}
+	}
+	return b.sides.Save()
+}
+
+// memProfileRate is the -test.memprofilerate of profiling runs: an
+// allocation sampled every 4 KiB on average, against the runtime's 512 KiB,
+// so that an allocation regression of a few objects per iteration shows.
+// It only slows the profiling run.
+const memProfileRate = 4096
+
+// measuredName is a benchmark as the measured rounds named it.
+type measuredName struct {
+	// full is the name as go test printed it, without "Benchmark";
+	// bare is the same without the -GOMAXPROCS suffix.
+	full, bare string
+	// iters is the median iteration count of its measured rounds.
+	iters int
+}
+
+// benchmarkNames returns, per package, the benchmarks the measured rounds
+// of side produced, in order of appearance.
+func (b *Suite) benchmarkNames(side string) map[string][]measuredName {
+	var order []string
+	byPkg := make(map[string][]string)
+	iters := make(map[string][]int)
+	for _, rd := range b.sides.Info.Measured {
+		if rd.Side != side {
+			continue
+		}
+		data, err := os.ReadFile(b.sides.Run.Path(rd.File))
+		if err != nil {
+			continue
+		}
+		rdr := benchfmt.NewReader(bytes.NewReader(data), rd.File)
+		for rdr.Scan() {
+			if res, ok := rdr.Result().(*benchfmt.Result); ok {
+				pkg := res.GetConfig("pkg")
+				k := pkg + "\x00" + string(res.Name)
+				if iters[k] == nil {
+					if byPkg[pkg] == nil {
+						order = append(order, pkg)
+					}
+					byPkg[pkg] = append(byPkg[pkg], string(res.Name))
+				}
+				iters[k] = append(iters[k], res.Iters)
+			}
+		}
+	}
+	names := make(map[string][]measuredName)
+	for _, pkg := range order {
+		suffix := procsSuffix(byPkg[pkg])
+		for _, n := range byPkg[pkg] {
+			its := iters[pkg+"\x00"+n]
+			slices.Sort(its)
+			names[pkg] = append(names[pkg], measuredName{full: n, bare: strings.TrimSuffix(n, suffix), iters: max(its[len(its)/2], 1)})
+		}
+	}
+	return names
+}
+
+// procsSuffix returns the -GOMAXPROCS suffix go test appended to every name
+// (none when GOMAXPROCS is 1): the "-N" that all names end with alike.
+func procsSuffix(names []string) string {
+	var suffix string
+	for i, n := range names {
+		j := strings.LastIndexByte(n, '-')
+		if j < 0 || !isDigits(n[j+1:]) || (i > 0 && n[j:] != suffix) {
+			return ""
+		}
+		suffix = n[j:]
+	}
+	return suffix
+}
+
+// exec runs a test binary of s with args, for the benchmark name, in its
+// package directory and returns its combined output and CPU time. A failed
+// benchmark, a panic, a timeout or an exit status is an error whose text is
+// the one line that says why. The timeout is perfgate's own: go test's
+// -timeout does not cover benchmarks.
+func (b *Suite) exec(ctx context.Context, s *Side, p *rundir.Package, name string, args []string) ([]byte, float64, error) {
+	parent := ctx
+	ctx, cancel := context.WithTimeout(ctx, b.settings.Timeout)
+	defer cancel()
+	cmd := proc.Command(ctx, p.Binary, args...)
+	cmd.Dir = filepath.Join(s.Tree, p.Dir)
+	cmd.Env = s.env
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := proc.Run(cmd)
+	var cpu float64
+	if cmd.ProcessState != nil {
+		cpu = (cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Seconds()
+	}
+	switch {
+	case parent.Err() != nil:
+		return out.Bytes(), cpu, fmt.Errorf("interrupted: %w", parent.Err())
+	case ctx.Err() != nil:
+		return out.Bytes(), cpu, fmt.Errorf("%s timed out after %v (bench.timeout)", name, b.settings.Timeout)
+	}
+	if reason := failure(out.Bytes()); reason != "" {
+		return out.Bytes(), cpu, errors.New(reason)
+	}
+	if err != nil {
+		return out.Bytes(), cpu, fmt.Errorf("%s: the benchmark process failed: %v", name, err)
+	}
+	return out.Bytes(), cpu, nil
+}
+
+func countResults(out []byte) int {
+	n := 0
+	rd := benchfmt.NewReader(bytes.NewReader(out), "")
+	for rd.Scan() {
+		if _, ok := rd.Result().(*benchfmt.Result); ok {
+			n++
+		}
+	}
+	return n
+}

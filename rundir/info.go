@@ -1,0 +1,185 @@
+package rundir
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/perfgate/perfgate/bench/load"
+	"github.com/perfgate/perfgate/config"
+)
+
+// Info is run.json: what ran, where, with which Go, and how far it got. It
+// is written as the run begins and again after every round, so that an
+// interrupted run says what finished.
+type Info struct {
+	Tool     string    `json:"tool"`
+	Started  time.Time `json:"started"`
+	Finished time.Time `json:"finished,omitzero"`
+	// Complete is set when every round ran.
+	Complete bool   `json:"complete"`
+	Error    string `json:"error,omitempty"`
+	Host     Host   `json:"host"`
+	// Go is the output of "go version".
+	Go    string  `json:"go"`
+	Dir   string  `json:"dir"`
+	Sides []*Side `json:"sides"`
+	config.Bench
+	GoBench bool `json:"go_bench"`
+	// StoppedAt is the round after which the benchmarks' answer was
+	// clear and the rounds stopped, 0 when all ran.
+	StoppedAt int               `json:"stopped_at,omitempty"`
+	Scenarios []config.Scenario `json:"scenarios,omitempty"`
+	Measured  []Round           `json:"measured"`
+	Load      []LoadRound       `json:"load,omitempty"`
+	Profiles  []Profile         `json:"profiles,omitempty"`
+	Notes     []string          `json:"notes,omitempty"`
+}
+
+// Host describes the machine.
+type Host struct {
+	Name   string `json:"name"`
+	OS     string `json:"os"`
+	Arch   string `json:"arch"`
+	CPU    string `json:"cpu,omitempty"`
+	NumCPU int    `json:"num_cpu"`
+}
+
+// Side is a side as it ran.
+type Side struct {
+	Name   string            `json:"name"`
+	Ref    string            `json:"ref,omitempty"`
+	Commit string            `json:"commit,omitempty"`
+	Dirty  bool              `json:"dirty,omitempty"`
+	Env    map[string]string `json:"env,omitempty"`
+	Tags   []string          `json:"tags,omitempty"`
+	// Tree is the directory the side was built from: the working tree, or
+	// a temporary worktree removed after the run.
+	Tree     string    `json:"tree"`
+	Packages []Package `json:"packages"`
+	// Services are the side's services as they ran.
+	Services []Service `json:"services,omitempty"`
+	// Results is the benchmark file of the side, relative to the run
+	// directory.
+	Results string `json:"results"`
+}
+
+// Package is a package with tests, as one side has it.
+type Package struct {
+	// ImportPath identifies the package on both sides.
+	ImportPath string `json:"import_path"`
+	// Dir is the package's directory relative to the tree's root.
+	Dir string `json:"dir"`
+	// Binary is the test binary built from it, while the run keeps it.
+	Binary string `json:"binary,omitempty"`
+	// Benchmarks are the top-level benchmarks matching the -bench regexp.
+	Benchmarks []string `json:"benchmarks,omitempty"`
+}
+
+// Service is a service as it ran on one side.
+type Service struct {
+	Name string `json:"name"`
+	Addr string `json:"addr"`
+	// Binary is the service's binary, while the run keeps it.
+	Binary string `json:"binary,omitempty"`
+	// Log is its output, relative to the run directory.
+	Log string `json:"log"`
+}
+
+// Round is one side's measured round of the go test benchmarks.
+type Round struct {
+	Round int    `json:"round"`
+	Side  string `json:"side"`
+	// File holds the raw output, relative to the run directory.
+	File    string    `json:"file"`
+	Started time.Time `json:"started"`
+	Seconds float64   `json:"seconds"`
+	// CPUSeconds is the user and system time of the benchmark processes.
+	CPUSeconds float64 `json:"cpu_seconds"`
+	// Load1 is the machine's one-minute load average as the round began:
+	// other work competing with the benchmarks.
+	Load1 float64 `json:"load1"`
+	// Results is the number of benchmark lines the round produced.
+	Results int `json:"results"`
+}
+
+// LoadRound is one side's measured round of a load scenario.
+type LoadRound struct {
+	Scenario string    `json:"scenario"`
+	Round    int       `json:"round"`
+	Side     string    `json:"side"`
+	File     string    `json:"file"`
+	Started  time.Time `json:"started"`
+	Seconds  float64   `json:"seconds"`
+	Load1    float64   `json:"load1"`
+	// BackgroundCPUs is the CPU time the rest of the machine used during
+	// the round (neither the services nor perfgate), per second: how many
+	// cores other work took.
+	BackgroundCPUs float64 `json:"background_cpus"`
+	Requests       int     `json:"requests"`
+	Errors         int     `json:"errors"`
+	// Achieved is the rate the requests completed at.
+	Achieved float64 `json:"achieved"`
+	// SendLagP99 is the 99th percentile of how late the driver sent
+	// requests after their scheduled time, in seconds.
+	SendLagP99   float64 `json:"send_lag_p99"`
+	PeakInFlight int     `json:"peak_in_flight"`
+	CapHits      int     `json:"cap_hits"`
+	// DriverBound, when set, says why the driver rather than the service
+	// limited the round; such a round does not count in the verdict.
+	DriverBound string `json:"driver_bound,omitempty"`
+	// PerSecond is the round second by second, for charts.
+	PerSecond []load.Second `json:"per_second"`
+}
+
+// Profile is where the profiles behind one result of one side are,
+// relative to the run directory: a go test benchmark's, or a service's
+// under a load scenario.
+type Profile struct {
+	Side      string `json:"side"`
+	Package   string `json:"package,omitempty"`
+	Service   string `json:"service,omitempty"`
+	Benchmark string `json:"benchmark"`
+	CPU       string `json:"cpu,omitempty"`
+	// Mem is the memory profile: go test's -memprofile, or a service's
+	// heap profile at the end of the load.
+	Mem       string `json:"mem,omitempty"`
+	Goroutine string `json:"goroutine,omitempty"`
+	// Output is the benchmark output of the profiling run.
+	Output string `json:"output"`
+	// Work is the amount of work the profiles cover: benchmark iterations
+	// or requests. Costs per unit of work compare between sides whose
+	// profiling runs did not do the same amount.
+	Work float64 `json:"work"`
+}
+
+// WriteInfo writes run.json, replacing the previous one in one step.
+func (d Dir) WriteInfo(info *Info) error {
+	data, err := json.MarshalIndent(info, "", "  ")
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", InfoFile, err)
+	}
+	path := d.Path(InfoFile)
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, append(data, '\n'), 0o644); err != nil {
+		return fmt.Errorf("writing %s: %w", InfoFile, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("writing %s: %w", InfoFile, err)
+	}
+	return nil
+}
+
+// ReadInfo reads run.json.
+func (d Dir) ReadInfo() (*Info, error) {
+	data, err := os.ReadFile(d.Path(InfoFile))
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", InfoFile, err)
+	}
+	var info Info
+	if err := json.Unmarshal(data, &info); err != nil {
+		return nil, fmt.Errorf("reading %s: %w", d.Path(InfoFile), err)
+	}
+	return &info, nil
+}
