@@ -13,8 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/pprof/profile"
-
 	"github.com/perfgate/perfgate/analyze"
 )
 
@@ -108,37 +106,7 @@ func TestHTMLEscape(t *testing.T) {
 // widest, reddest frame under main.op is main.work2; no frame is narrower
 // than half a pixel; children sit inside their parents.
 func TestFlameLayout(t *testing.T) {
-	var sides [2]analyze.ProfileSide
-	for i, side := range []string{"base", "head"} {
-		dir := filepath.Join("..", "testdata", "profiles")
-		f, err := os.Open(filepath.Join(dir, "cpu-"+side+".pb.gz"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		p, err := profile.Parse(f)
-		f.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		ops, err := os.ReadFile(filepath.Join(dir, "cpu-"+side+".ops"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		work, err := strconv.ParseFloat(strings.TrimSpace(string(ops)), 64)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sides[i] = analyze.ProfileSide{Profiles: []*profile.Profile{p}, Work: work}
-	}
-	diffs, err := analyze.DiffProfiles(sides[:1], sides[1:], "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var folded bytes.Buffer
-	if err := analyze.Folded(&folded, diffs[0].Diff, ""); err != nil {
-		t.Fatal(err)
-	}
-	g := layoutFlame(folded.Bytes())
+	g := layoutFlame(fixtureFolded(t))
 	if g == nil || len(g.Frames) < 5 || g.BadLines != 0 {
 		t.Fatalf("layout %+v", g)
 	}
