@@ -248,7 +248,8 @@ func signedRankDist(ranks []int) []float64 {
 // and much more precise than the median of d (asymptotic efficiency 0.955
 // against the mean on normal data, where the median's is 0.637), so the
 // same rounds place a change on the right side of its threshold more
-// often. With too few values for the level, the bounds are the extremes.
+// often. With too few values for any interval at the level, the bounds
+// are infinite.
 func hodgesLehmann(d []float64, confidence float64) (est, lo, hi float64) {
 	n := len(d)
 	w := make([]float64, 0, n*(n+1)/2)
@@ -273,6 +274,12 @@ func hodgesLehmann(d []float64, confidence float64) (est, lo, hi float64) {
 	cdf := signedRankDist(ranks)
 	for s := 1; s < len(cdf); s++ {
 		cdf[s] += cdf[s-1]
+	}
+	if cdf[0] > (1-confidence)/2 {
+		// Even the extremes bound the centre with less than the level's
+		// confidence (fewer than 4 values at 80%): no interval, so the
+		// data rule nothing out.
+		return est, math.Inf(-1), math.Inf(1)
 	}
 	k := 0
 	for k+1 < len(cdf) && cdf[k+1] <= (1-confidence)/2 {

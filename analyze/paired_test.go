@@ -116,8 +116,12 @@ func TestHodgesLehmann(t *testing.T) {
 		est, lo, hi float64
 		confidence  float64
 	}{
-		// Walsh averages of 1,2,3: 1 1.5 2 2 2.5 3; too few for 80%.
-		{[]float64{3, 1, 2}, 2, 1, 3, 0.80},
+		// Walsh averages of 1,2,3: 1 1.5 2 2 2.5 3. Even the extremes
+		// cover the centre with only 1-2/2^3 = 75%: no 80% interval.
+		{[]float64{3, 1, 2}, 2, math.Inf(-1), math.Inf(1), 0.80},
+		{[]float64{-0.5}, -0.5, math.Inf(-1), math.Inf(1), 0.80},
+		// Four values: the extremes cover with 87.5%.
+		{[]float64{4, 1, 3, 2}, 2.5, 1, 4, 0.80},
 		// One outlier moves the estimate little. P(T <= 2 | n=5) = 3/32:
 		// two averages left out on each side.
 		{[]float64{1, 2, 3, 4, 100}, 3, 2, 51.5, 0.80},
@@ -248,6 +252,10 @@ func TestPairedStatuses(t *testing.T) {
 		{"clearly unchanged", 20, 0, 0.005, 1, StatusUnchanged, false},
 		{"too noisy to tell", 8, 0, 0.20, 1, StatusInconclusive, true},
 		{"too few rounds for the looks", 3, 0.5, 0.01, 4, StatusTooFewSamples, true},
+		// One or a few rounds that point the better way rule nothing
+		// out: too few samples, not unchanged.
+		{"one round, faster", 1, -0.30, 0.01, 1, StatusTooFewSamples, true},
+		{"three rounds, faster", 3, -0.30, 0.01, 1, StatusTooFewSamples, true},
 		{"few rounds: unpaired", 5, 0.5, 0.01, 1, StatusRegression, false},
 		{"improvement", 12, -0.30, 0.01, 1, StatusImprovement, false},
 		// Significant, within the 5% threshold, but not yet shown to

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/perfgate/perfgate/internal/proc"
@@ -94,11 +95,16 @@ func addWorktree(ctx context.Context, root, commit, side string) (dir string, re
 	remove = func() error {
 		// Cleanup runs after a cancel too: it gets a context of its own.
 		ctx := context.WithoutCancel(ctx)
-		// "worktree remove" fails when the checkout never happened;
-		// RemoveAll and prune then finish the job.
-		proc.Git(ctx, root, "worktree", "remove", "--force", dir)
+		if _, err := proc.Git(ctx, root, "worktree", "remove", "--force", dir); err == nil {
+			return nil
+		}
+		// The checkout never happened, or went wrong: remove the
+		// directory and this worktree's registration, and nothing else
+		// (git worktree prune would drop the user's own stale ones).
 		err := os.RemoveAll(dir)
-		proc.Git(ctx, root, "worktree", "prune")
+		if rerr := unregisterWorktree(ctx, root, dir); err == nil {
+			err = rerr
+		}
 		if err != nil {
 			return fmt.Errorf("removing the %s worktree %s: %w", side, dir, err)
 		}
@@ -109,4 +115,29 @@ func addWorktree(ctx context.Context, root, commit, side string) (dir string, re
 		return "", nil, fmt.Errorf("checking out %s for %s: %w", text.ShortCommit(commit), side, err)
 	}
 	return filepath.Clean(dir), remove, nil
+}
+
+// unregisterWorktree removes git's registration of the worktree at dir, if
+// it has one: the directory under the repository's worktrees/ whose gitdir
+// names dir.
+func unregisterWorktree(ctx context.Context, root, dir string) error {
+	common, err := proc.Git(ctx, root, "rev-parse", "--path-format=absolute", "--git-common-dir")
+	if err != nil {
+		return err
+	}
+	admins, err := filepath.Glob(filepath.Join(common, "worktrees", "*", "gitdir"))
+	if err != nil {
+		return err
+	}
+	names := []string{filepath.Join(dir, ".git")}
+	if parent, err := filepath.EvalSymlinks(filepath.Dir(dir)); err == nil {
+		names = append(names, filepath.Join(parent, filepath.Base(dir), ".git")) // as git may have written it
+	}
+	for _, f := range admins {
+		data, err := os.ReadFile(f)
+		if err == nil && slices.Contains(names, filepath.Clean(strings.TrimSpace(string(data)))) {
+			return os.RemoveAll(filepath.Dir(f))
+		}
+	}
+	return nil
 }

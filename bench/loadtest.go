@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/http"
 	"sync"
 	"time"
 
@@ -256,7 +255,6 @@ type capture struct {
 // the CPU, heap and goroutine captures; an endpoint that fails costs its
 // capture (its error), not the load.
 func profiledLoad(ctx context.Context, endpoints []string, window time.Duration, load func() error) ([][]capture, error) {
-	client := &http.Client{}
 	caps := make([][]capture, len(endpoints))
 	var wg sync.WaitGroup
 	for i, e := range endpoints {
@@ -267,7 +265,7 @@ func profiledLoad(ctx context.Context, endpoints []string, window time.Duration,
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, caps[i][0].data, caps[i][0].err = profiler.Capture(ctx, client, e, profiler.CPU, window)
+			_, caps[i][0].data, caps[i][0].err = profiler.Capture(ctx, e, profiler.CPU, window)
 		}()
 	}
 	err := load()
@@ -278,7 +276,7 @@ func profiledLoad(ctx context.Context, endpoints []string, window time.Duration,
 	for i, e := range endpoints {
 		for j := 1; j < len(caps[i]); j++ {
 			c := &caps[i][j]
-			_, c.data, c.err = profiler.Capture(ctx, client, e, c.kind, 0)
+			_, c.data, c.err = profiler.Capture(ctx, e, c.kind, 0)
 		}
 	}
 	return caps, ctx.Err()

@@ -9,6 +9,8 @@ import (
 
 	"github.com/perfgate/perfgate/analyze"
 	"github.com/perfgate/perfgate/bench/load"
+	"github.com/perfgate/perfgate/config"
+	"github.com/perfgate/perfgate/internal/loopback"
 	"github.com/perfgate/perfgate/profiler"
 	"github.com/perfgate/perfgate/rundir"
 )
@@ -46,8 +48,18 @@ type EndpointProfile struct {
 // profiled, takes heap and goroutine snapshots at its end, and returns
 // what it took; an endpoint that fails costs its profile, not the run.
 func RunURL(ctx context.Context, run rundir.Dir, l URLLoad, round func(int, *load.Result)) ([]EndpointProfile, error) {
-	if l.Rounds < 1 {
+	switch {
+	case l.Rounds < 1:
 		return nil, fmt.Errorf("%d rounds: want 1 or more", l.Rounds)
+	case !config.ValidName(l.Name):
+		return nil, fmt.Errorf("name %q: want lower-case letters, digits, - and _", l.Name)
+	case !config.ValidFraction(l.MaxErrorRate):
+		return nil, fmt.Errorf("max error rate %v: want a fraction between 0 and 1", l.MaxErrorRate)
+	}
+	for _, e := range l.Pprof {
+		if _, err := loopback.CheckURL(ctx, e); err != nil {
+			return nil, fmt.Errorf("pprof endpoint: %w", err)
+		}
 	}
 	var buf bytes.Buffer
 	buf.WriteString(load.UnitMetadata())

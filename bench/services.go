@@ -106,15 +106,12 @@ func (s *Side) usage(reset bool) ([]service.Usage, error) {
 	for i, p := range s.procs {
 		if reset {
 			if err := p.ResetPeak(); err != nil {
-				return nil, err
+				return nil, fmt.Errorf("%s side: %w", s.Name, err)
 			}
 		}
 		u, err := p.Usage()
 		if err != nil {
-			if aerr := s.alive(); aerr != nil {
-				return nil, aerr
-			}
-			return nil, err
+			return nil, fmt.Errorf("%s side: %w", s.Name, err)
 		}
 		us[i] = u
 	}

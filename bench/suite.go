@@ -93,7 +93,7 @@ func (b *Suite) Round(ctx context.Context, s *Side, round int) error {
 		p := &s.Packages[i]
 		for _, top := range p.Benchmarks {
 			args := []string{"-test.run=^$", "-test.bench=" + onlyTop(b.settings.Run, top), "-test.benchtime=" + b.settings.Benchtime,
-				"-test.count=1", "-test.benchmem"}
+				"-test.count=1", "-test.benchmem", "-test.paniconexit0"}
 			out, cpu, err := b.exec(ctx, s, p, top, args)
 			rd.CPUSeconds += cpu
 			if _, werr := f.Write(out); werr != nil && err == nil {
@@ -135,7 +135,7 @@ func (b *Suite) Profile(ctx context.Context, s *Side) error {
 			pr := rundir.Profile{Side: s.Name, Package: p.ImportPath, Benchmark: "Benchmark" + name.full,
 				CPU: files.CPU, Mem: files.Mem, Output: files.Output}
 			args := []string{"-test.run=^$", "-test.bench=" + exactRegexp("Benchmark"+name.bare),
-				fmt.Sprintf("-test.benchtime=%dx", name.iters), "-test.count=1", "-test.benchmem",
+				fmt.Sprintf("-test.benchtime=%dx", name.iters), "-test.count=1", "-test.benchmem", "-test.paniconexit0",
 				"-test.cpuprofile=" + run.Path(pr.CPU), "-test.memprofile=" + run.Path(pr.Mem),
 				fmt.Sprintf("-test.memprofilerate=%d", memProfileRate)}
 			out, _, err := b.exec(ctx, s, p, "Benchmark"+name.full, args)
@@ -231,8 +231,10 @@ func procsSuffix(names []string) string {
 
 // exec runs a test binary of s with args, for the benchmark name, in its
 // package directory and returns its combined output and CPU time. A failed
-// benchmark, a panic, a timeout or an exit status is an error whose text is
-// the one line that says why. The timeout is perfgate's own: go test's
+// benchmark, a panic, a timeout, an exit status, or a process that ended
+// without the testing package's PASS is an error whose text is the one line
+// that says why; args hold -test.paniconexit0, as go test passes it, so that
+// os.Exit in a benchmark is a panic that names it rather than a quiet end. The timeout is perfgate's own: go test's
 // -timeout does not cover benchmarks.
 func (b *Suite) exec(ctx context.Context, s *Side, p *rundir.Package, name string, args []string) ([]byte, float64, error) {
 	parent := ctx
@@ -260,7 +262,24 @@ func (b *Suite) exec(ctx context.Context, s *Side, p *rundir.Package, name strin
 	if err != nil {
 		return out.Bytes(), cpu, fmt.Errorf("%s: the benchmark process failed: %v", name, err)
 	}
+	if !passed(out.Bytes()) {
+		// A process that exits 0 before the testing package's last word
+		// (os.Exit in TestMain or init, where -test.paniconexit0 does not
+		// reach) ran some of its benchmarks, or none.
+		return out.Bytes(), cpu, fmt.Errorf("%s: the benchmark process ended before it finished (it printed no PASS)", name)
+	}
 	return out.Bytes(), cpu, nil
+}
+
+// passed reports whether a test binary's output ends as the testing
+// package ends a run that passed: a line "PASS" (before any coverage line).
+func passed(out []byte) bool {
+	for _, l := range strings.Split(string(out), "\n") {
+		if strings.TrimSpace(l) == "PASS" {
+			return true
+		}
+	}
+	return false
 }
 
 func countResults(out []byte) int {

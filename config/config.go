@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -19,6 +18,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/perfgate/perfgate/analyze"
+	"github.com/perfgate/perfgate/bench/load"
 	"github.com/perfgate/perfgate/bench/service"
 )
 
@@ -389,6 +389,14 @@ func withDefaults(sc Scenario) Scenario {
 
 var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
 
+// ValidName reports whether s can name a service or a load scenario: lower
+// case letters, digits, - and _, as result names and file names carry them.
+func ValidName(s string) bool { return nameRE.MatchString(s) }
+
+// ValidFraction reports whether f is a fraction between 0 and 1 (NaN is
+// not).
+func ValidFraction(f float64) bool { return f >= 0 && f <= 1 }
+
 // validateLoad checks the services and the load scenarios.
 func (c *Config) validateLoad() error {
 	names := make(map[string]bool)
@@ -428,8 +436,8 @@ func (c *Config) validateLoad() error {
 			return fmt.Errorf("load.%s.target: %q is not one of the services", sc.Name, sc.Target)
 		case !strings.HasPrefix(sc.Path, "/"):
 			return fmt.Errorf("load.%s.path: %q does not begin with /", sc.Name, sc.Path)
-		case sc.Rate <= 0 || sc.Rate > 100000 || math.IsNaN(sc.Rate):
-			return fmt.Errorf("load.%s.rate: %v is not between 0 and 100000 requests per second", sc.Name, sc.Rate)
+		case !(sc.Rate > 0 && sc.Rate <= load.MaxRate):
+			return fmt.Errorf("load.%s.rate: %v is not between 0 and %d requests per second", sc.Name, sc.Rate, load.MaxRate)
 		case sc.Duration <= 0 || sc.Duration > time.Hour:
 			return fmt.Errorf("load.%s.duration: %v is not between 0 and 1h", sc.Name, sc.Duration)
 		case sc.Timeout <= 0:
@@ -440,7 +448,7 @@ func (c *Config) validateLoad() error {
 			return fmt.Errorf("load.%s.max_in_flight: %d is below 1", sc.Name, sc.MaxInFlight)
 		case sc.Rounds < 1 || sc.Rounds > 1000:
 			return fmt.Errorf("load.%s.rounds: %d is not between 1 and 1000", sc.Name, sc.Rounds)
-		case sc.MaxErrorRate < 0 || sc.MaxErrorRate > 1:
+		case !ValidFraction(sc.MaxErrorRate):
 			return fmt.Errorf("load.%s.max_error_rate: %v is not a fraction between 0 and 1", sc.Name, sc.MaxErrorRate)
 		case sc.Rate*sc.Duration.Seconds() < 1:
 			return fmt.Errorf("load.%s: rate × duration is below one request", sc.Name)

@@ -72,6 +72,8 @@ func TestLoadErrors(t *testing.T) {
 		{"negative duration", svc + "load: [{name: c, target: cart, duration: -1s}]\n", []string{"load.c.duration"}},
 		{"too long", svc + "load: [{name: c, target: cart, duration: 2h}]\n", []string{"load.c.duration"}},
 		{"error rate over 1", svc + "load: [{name: c, target: cart, max_error_rate: 5}]\n", []string{"load.c.max_error_rate"}},
+		{"error rate NaN", svc + "load: [{name: c, target: cart, max_error_rate: .nan}]\n", []string{"load.c.max_error_rate"}},
+		{"rate NaN", svc + "load: [{name: c, target: cart, rate: .nan}]\n", []string{"load.c.rate"}},
 		{"method", svc + "load: [{name: c, target: cart, method: post}]\n", []string{"load.c.method"}},
 		{"less than a request", svc + "load: [{name: c, target: cart, rate: 0.1, duration: 1s}]\n", []string{"below one request"}},
 		{"rounds", svc + "load: [{name: c, target: cart, rounds: 5000}]\n", []string{"load.c.rounds"}},

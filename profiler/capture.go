@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/pprof/profile"
 
+	"github.com/perfgate/perfgate/internal/loopback"
 	"github.com/perfgate/perfgate/internal/text"
 )
 
@@ -25,17 +26,28 @@ const (
 	Goroutine Kind = "goroutine"
 )
 
-// maxProfile bounds a profile's size: a larger answer is not a profile
-// perfgate should keep.
-const maxProfile = 256 << 20
+// client fetches every profile: loopback only, no redirect.
+var client = loopback.Client(0)
+
+// maxProfile bounds a profile's size, compressed and not: parsing takes
+// about 20 times the uncompressed size in memory (a 250 MB profile took
+// 5.2 GB), so 32 MiB keeps one profile under about 700 MB. A 30-second CPU
+// profile of a busy service is a few MB; a synthetic one of 200,000
+// samples and 5,000 functions is 19 MB.
+const maxProfile = 32 << 20
 
 // Capture fetches a profile of kind from the pprof endpoints at base (such
 // as http://127.0.0.1:6060/debug/pprof); a CPU profile covers the next
 // window. It returns the profile and its bytes as served (gzipped
-// protobuf), which `go tool pprof` opens. A missing endpoint, a slow one
-// (ctx's deadline, or the window plus 15 s) and an answer that is not a
-// valid profile are errors that say which.
-func Capture(ctx context.Context, client *http.Client, base string, kind Kind, window time.Duration) (*profile.Profile, []byte, error) {
+// protobuf), which `go tool pprof` opens. base must be on loopback
+// (internal/loopback): perfgate profiles only services on its own machine,
+// connects nowhere else and follows no redirect. A missing endpoint, a
+// redirect, a slow one (ctx's deadline, or the window plus 15 s) and an
+// answer that is not a valid profile are errors that say which.
+func Capture(ctx context.Context, base string, kind Kind, window time.Duration) (*profile.Profile, []byte, error) {
+	if _, err := loopback.CheckURL(ctx, base); err != nil {
+		return nil, nil, fmt.Errorf("capturing a %s profile: %w", kind, err)
+	}
 	url := strings.TrimSuffix(base, "/") + "/" + string(kind)
 	if kind == CPU {
 		secs := int((window + time.Second - 1) / time.Second)

@@ -34,7 +34,7 @@ func Load(path string) (*profile.Profile, error) {
 }
 
 // Parse reads a pprof profile from r, as Load does; name (a file name, a
-// URL) is the subject of its errors. A profile is at most 256 MiB, before
+// URL) is the subject of its errors. A profile is at most 32 MiB, before
 // and after decompression. Each of these is an error that names the input
 // and says what is wrong: an empty input; a gzip stream that is truncated
 // or corrupt; an input that is not a profile (saying what it looks like

@@ -156,7 +156,7 @@ func TestLoadErrors(t *testing.T) {
 
 func TestParseSizeLimit(t *testing.T) {
 	// Load checks a file's size before reading it: a sparse file of
-	// 256 MiB + 1 costs nothing.
+	// 32 MiB + 1 costs nothing.
 	path := filepath.Join(t.TempDir(), "big.pb.gz")
 	f, err := os.Create(path)
 	if err != nil {
@@ -166,11 +166,23 @@ func TestParseSizeLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.Close()
-	if _, err := Load(path); err == nil || !strings.Contains(err.Error(), "big.pb.gz: larger than 256 MiB") {
-		t.Errorf("Load of 256 MiB + 1: %v", err)
+	if _, err := Load(path); err == nil || !strings.Contains(err.Error(), "big.pb.gz: larger than 32 MiB") {
+		t.Errorf("Load of 32 MiB + 1: %v", err)
+	}
+	// A small file whose profile is too large once decompressed (which
+	// would take gigabytes to parse) is refused before it is parsed.
+	var big bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&big, gzip.BestCompression)
+	io.Copy(zw, io.LimitReader(zeros{}, maxProfile+1))
+	zw.Close()
+	if err := os.WriteFile(path, big.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(path); err == nil || !strings.Contains(err.Error(), "larger than 32 MiB uncompressed") {
+		t.Errorf("Load of %d bytes, 32 MiB + 1 uncompressed: %v", big.Len(), err)
 	}
 
-	// Parse reads at most the limit (1 MiB here, 256 MiB in Parse),
+	// Parse reads at most the limit (1 MiB here, 32 MiB in Parse),
 	// before and after decompression.
 	const limit = 1 << 20
 	if _, err := parseLimited(io.LimitReader(zeros{}, limit+1), "big", limit); err == nil || !strings.Contains(err.Error(), "big: larger than 1 MiB") {

@@ -15,8 +15,10 @@ type Dir struct {
 	root string
 }
 
-// Create makes path (and its parents) the run directory of a new run. A
-// directory that already holds a run is refused: runs are never mixed.
+// Create makes path (and its parents) the run directory of a new run. It
+// must not exist yet, or be an empty directory (as New leaves one): perfgate
+// writes only where nothing of anyone else's can be overwritten, and runs
+// are never mixed.
 func Create(path string) (Dir, error) {
 	root, err := filepath.Abs(path)
 	if err != nil {
@@ -26,10 +28,27 @@ func Create(path string) (Dir, error) {
 	if _, err := os.Stat(d.Path(InfoFile)); err == nil {
 		return Dir{}, fmt.Errorf("%s already holds a run: choose another --out", root)
 	}
-	if err := os.MkdirAll(root, 0o755); err != nil {
-		return Dir{}, fmt.Errorf("creating the run directory: %w", err)
+	if err := MkdirEmpty(root); err != nil {
+		return Dir{}, fmt.Errorf("creating the run directory: %w (choose another --out)", err)
 	}
 	return d, nil
+}
+
+// MkdirEmpty makes the directory path with its parents, or accepts it when
+// it is an empty directory already. A directory that holds anything is
+// refused, so that what perfgate writes there never replaces a file it did
+// not make.
+func MkdirEmpty(path string) error {
+	entries, err := os.ReadDir(path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return os.MkdirAll(path, 0o755)
+	case err != nil:
+		return err
+	case len(entries) > 0:
+		return fmt.Errorf("%s is not empty", path)
+	}
+	return nil
 }
 
 // Open returns the run directory at path, which must exist.

@@ -38,6 +38,7 @@ import (
 	"github.com/perfgate/perfgate/config"
 	"github.com/perfgate/perfgate/gate"
 	"github.com/perfgate/perfgate/internal/proc"
+	"github.com/perfgate/perfgate/rundir"
 )
 
 // Options configure Run.
@@ -111,8 +112,8 @@ type Cell struct {
 
 // Run runs the trials and returns every verdict.
 func Run(ctx context.Context, opts Options) ([]Verdict, error) {
-	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
-		return nil, err
+	if err := rundir.MkdirEmpty(opts.Dir); err != nil {
+		return nil, fmt.Errorf("selftest's directory: %w", err)
 	}
 	repos := make(map[float64]string)
 	for _, s := range opts.Slowdowns {
@@ -191,10 +192,7 @@ const baseRounds = 500
 // a head commit with (1+slowdown) times the work, and a worktree of the
 // base at dir-base for the plain workflow.
 func makeRepo(ctx context.Context, dir string, slowdown float64) (string, error) {
-	if err := os.RemoveAll(dir); err != nil {
-		return "", err
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.Mkdir(dir, 0o755); err != nil {
 		return "", err
 	}
 	files := map[string]string{

@@ -3,7 +3,10 @@ package selftest
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/perfgate/perfgate/analyze"
@@ -83,5 +86,23 @@ func TestSummarize(t *testing.T) {
 	}
 	if c := cells[1]; c.Inconclusive != 1 || c.Slowdown != 0.1 {
 		t.Errorf("plain at 10%%: %+v", c)
+	}
+}
+
+// TestRunWritesOnlyIntoANewDirectory: a directory that holds anything is
+// refused, and what it holds stays.
+func TestRunWritesOnlyIntoANewDirectory(t *testing.T) {
+	dir := t.TempDir()
+	mine := filepath.Join(dir, "repo-0.05")
+	if err := os.WriteFile(mine, []byte("mine"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	opts := DefaultOptions
+	opts.Slowdowns, opts.Trials, opts.Dir = []float64{0.05}, 1, dir
+	if _, err := Run(context.Background(), opts); err == nil || !strings.Contains(err.Error(), "not empty") {
+		t.Errorf("Run in a directory with a file: %v, want an error saying it is not empty", err)
+	}
+	if data, err := os.ReadFile(mine); err != nil || string(data) != "mine" {
+		t.Errorf("the file already there: %q, %v; want it untouched", data, err)
 	}
 }

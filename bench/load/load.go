@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/perfgate/perfgate/internal/loopback"
 )
 
 // Target is the request a scenario sends.
@@ -23,7 +25,7 @@ type Target struct {
 	// URL is an absolute http URL. Its host must be a loopback IP
 	// (127.0.0.0/8 or ::1) or a name that resolves only to loopback
 	// addresses: anything else is refused with an error wrapping
-	// ErrNotLoopback.
+	// loopback.ErrNotLoopback.
 	URL string
 	// Body is sent with every request; nil or empty sends none.
 	Body []byte
@@ -55,6 +57,11 @@ type Options struct {
 
 // DefaultOptions are the options of a load scenario that sets none.
 var DefaultOptions = Options{Rate: 100, Duration: 10 * time.Second, Timeout: 5 * time.Second, MaxInFlight: 512}
+
+// MaxRate is the highest arrival rate a run may ask for, in requests per
+// second: far beyond what a driver on one machine sends, so that a typo
+// (1e9) is refused rather than attempted.
+const MaxRate = 100000
 
 // maxScheduled and maxDuration bound a run, so that a typo cannot schedule
 // one that would take days or fill the memory.
@@ -146,7 +153,7 @@ func Run(ctx context.Context, t Target, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	u, err := parseTarget(ctx, t)
+	u, err := loopback.CheckURL(ctx, t.URL)
 	if err != nil {
 		return nil, err
 	}
@@ -187,8 +194,8 @@ func Run(ctx context.Context, t Target, opts Options) (*Result, error) {
 // scheduled checks o and returns the number of requests it schedules.
 func (o Options) scheduled() (int, error) {
 	switch {
-	case !(o.Rate > 0) || math.IsInf(o.Rate, 0):
-		return 0, fmt.Errorf("checking load options: rate %v: must be a positive number of requests per second", o.Rate)
+	case !(o.Rate > 0 && o.Rate <= MaxRate):
+		return 0, fmt.Errorf("checking load options: rate %v: must be a positive number of requests per second, at most %d", o.Rate, MaxRate)
 	case o.Duration <= 0 || o.Duration > maxDuration:
 		return 0, fmt.Errorf("checking load options: duration %v: must be positive and at most %v", o.Duration, maxDuration)
 	case o.Timeout <= 0:
@@ -238,7 +245,7 @@ func newDriver(tmpl *http.Request, body []byte, opts Options, n int) *driver {
 		Timeout:   opts.Timeout,
 		KeepAlive: 30 * time.Second,
 		// Enforced at connect time, whatever the name resolved to.
-		Control: loopbackOnly,
+		Control: loopback.Control,
 	}
 	tr := &http.Transport{
 		Proxy:               nil, // never a proxy, whatever the environment says

@@ -245,15 +245,15 @@ func (p *Process) Usage() (Usage, error) {
 	pid := p.cmd.Process.Pid
 	var ts unix.Timespec
 	if err := unix.ClockGettime(processCPUClock(pid), &ts); err != nil {
-		return Usage{}, fmt.Errorf("reading the CPU time of %s: %w", p.Spec.Name, err)
+		return Usage{}, p.gone(fmt.Errorf("reading the CPU time of %s: %w", p.Spec.Name, err))
 	}
 	pr, err := procfs.NewProc(pid)
 	if err != nil {
-		return Usage{}, fmt.Errorf("reading the memory of %s: %w", p.Spec.Name, err)
+		return Usage{}, p.gone(fmt.Errorf("reading the memory of %s: %w", p.Spec.Name, err))
 	}
 	status, err := pr.NewStatus()
 	if err != nil {
-		return Usage{}, fmt.Errorf("reading the memory of %s: %w", p.Spec.Name, err)
+		return Usage{}, p.gone(fmt.Errorf("reading the memory of %s: %w", p.Spec.Name, err))
 	}
 	return Usage{CPUSeconds: float64(ts.Nano()) / 1e9, PeakRSS: status.VmHWM}, nil
 }
@@ -271,9 +271,22 @@ func processCPUClock(pid int) int32 {
 func (p *Process) ResetPeak() error {
 	path := fmt.Sprintf("/proc/%d/clear_refs", p.cmd.Process.Pid)
 	if err := os.WriteFile(path, []byte("5"), 0); err != nil {
-		return fmt.Errorf("resetting the peak memory of %s: %w", p.Spec.Name, err)
+		return p.gone(fmt.Errorf("resetting the peak memory of %s: %w", p.Spec.Name, err))
 	}
 	return nil
+}
+
+// gone explains err, a failure to read the process's /proc entries: when
+// the process has exited, which is the usual reason, the error says so
+// (CheckAlive's), else it is err. The exit may be a moment from being
+// seen, so it is waited for a little.
+func (p *Process) gone(err error) error {
+	select {
+	case <-p.exited:
+		return p.CheckAlive()
+	case <-time.After(time.Second):
+		return err
+	}
 }
 
 // LogTail returns the last n non-empty lines of the service's log, joined

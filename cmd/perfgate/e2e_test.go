@@ -339,6 +339,22 @@ func TestBenchBadInput(t *testing.T) {
 			wants: []string{"BenchmarkSlow failed", "no fixture"},
 		},
 		{
+			name:  "benchmark exits early",
+			edit:  map[string]string{"tw_test.go": withImport(strings.Replace(benchFile, "sink = Slow(xs)", `_ = xs; os.Exit(0)`, 1), "os")},
+			wants: []string{"head round 1", "BenchmarkSlow panicked", "os.Exit(0)"},
+		},
+		{
+			name: "sub-benchmark exits early",
+			edit: map[string]string{"tw_test.go": withImport(strings.Replace(benchFile, "for b.Loop() {\n\t\tsink = Slow(xs)\n\t}",
+				`b.Run("n=1", func(b *testing.B) { _ = xs; os.Exit(0) })`, 1), "os")},
+			wants: []string{"BenchmarkSlow", "os.Exit(0)"},
+		},
+		{
+			name:  "benchmark process ends without a word",
+			edit:  map[string]string{"tw_test.go": withImport(strings.Replace(benchFile, "sink = Slow(xs)", `_ = xs; syscall.Exit(0)`, 1), "syscall")},
+			wants: []string{"BenchmarkSlow", "ended before it finished"},
+		},
+		{
 			name:  "benchmark hangs",
 			edit:  map[string]string{"tw_test.go": strings.Replace(benchFile, "sink = Slow(xs)", `_ = xs; for { sink++ }`, 1), "perfgate.yml": "bench: {timeout: 2s}\n"},
 			wants: []string{"BenchmarkSlow", "timed out after 2s"},
@@ -358,6 +374,14 @@ func TestBenchBadInput(t *testing.T) {
 			edit:  map[string]string{"used/run.json": "{}"},
 			args:  []string{"--out", "used"},
 			wants: []string{"already holds a run"},
+		},
+		{
+			// The repository itself: its committed base.txt must not be
+			// overwritten.
+			name:  "run directory not empty",
+			edit:  map[string]string{"base.txt": "committed\n"},
+			args:  []string{"--out", "."},
+			wants: []string{"is not empty", "choose another --out"},
 		},
 		{
 			name:  "bad config",
@@ -400,6 +424,12 @@ func TestBenchBadInput(t *testing.T) {
 			}
 		})
 	}
+}
+
+// withImport adds an import of pkg to a test file that imports testing
+// alone.
+func withImport(src, pkg string) string {
+	return strings.Replace(src, `import "testing"`, "import (\n\t\""+pkg+"\"\n\t\"testing\"\n)", 1)
 }
 
 func contains(list []string, s string) bool {
@@ -517,5 +547,41 @@ func TestExample(t *testing.T) {
 	}
 	if r := findResult(v, "BenchmarkTokenize", "allocs/op"); r == nil || r.Regression {
 		t.Errorf("BenchmarkTokenize allocs/op = %+v, want no regression", r)
+	}
+}
+
+// TestBenchStrictTooFewRounds: one round can show no change either way,
+// so --strict must exit 3, whichever way the one change points.
+func TestBenchStrictTooFewRounds(t *testing.T) {
+	dir := newRepo(t, 1)
+	for run := 1; run <= 2; run++ {
+		code, _, _ := perfgate(t, context.Background(), "-C", dir, "bench", "--base", "HEAD", "--rounds", "1",
+			"--benchtime", "10ms", "--profile=false", "--strict", "--out", filepath.Join(t.TempDir(), "run"))
+		if code != exitInconclusive {
+			t.Fatalf("run %d: exit %d, want %d (too few samples)", run, code, exitInconclusive)
+		}
+	}
+}
+
+// TestBenchLeavesOtherWorktrees: perfgate removes its own worktrees and no
+// other, not even a stale registration of the user's that git worktree
+// prune would drop.
+func TestBenchLeavesOtherWorktrees(t *testing.T) {
+	dir := newRepo(t, 1)
+	mine := filepath.Join(t.TempDir(), "mine")
+	gitRun(t, dir, "worktree", "add", "-q", "--detach", mine, "HEAD")
+	if err := os.RemoveAll(mine); err != nil { // stale: its directory is gone
+		t.Fatal(err)
+	}
+	code, _, _ := perfgate(t, context.Background(), "-C", dir, "bench", "--base", "HEAD~1", "--rounds", "1",
+		"--benchtime", "10ms", "--profile=false", "--out", filepath.Join(t.TempDir(), "run"))
+	if code == exitError {
+		t.Fatalf("exit %d", code)
+	}
+	if list := gitRun(t, dir, "worktree", "list", "--porcelain"); !strings.Contains(list, mine) {
+		t.Errorf("the user's worktree %s is gone:\n%s", mine, list)
+	}
+	if n := worktrees(t, dir); n != 2 {
+		t.Errorf("%d worktrees, want the main one and the user's", n)
 	}
 }

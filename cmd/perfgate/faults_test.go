@@ -33,6 +33,7 @@ func main() {
 		os.Exit(1)
 	}
 	crashAfter, _ := strconv.Atoi(os.Getenv("CRASH_AFTER"))
+	exitAfter, _ := strconv.Atoi(os.Getenv("EXIT_AFTER"))
 	var served atomic.Int64
 	var l net.Listener
 	mux := http.NewServeMux()
@@ -52,6 +53,13 @@ func main() {
 			return
 		}
 		io.WriteString(w, "done")
+		if n := served.Load(); exitAfter > 0 && n == int64(exitAfter) {
+			// The last answer of a round goes out whole; the next round
+			// finds the service gone.
+			w.(http.Flusher).Flush()
+			fmt.Fprintln(os.Stderr, "exiting on purpose after", n, "requests")
+			os.Exit(4)
+		}
 	})
 	if os.Getenv("PPROF") != "off" {
 		mux.HandleFunc("/debug/pprof/", pprof.Index)
@@ -118,6 +126,13 @@ func TestServiceFaults(t *testing.T) {
 			name:  "crashes mid-round",
 			env:   `CRASH_AFTER: "30"`,
 			wants: []string{"service svc exited", "crashing on purpose"},
+		},
+		{
+			// 15 requests of warm-up and 50 of the first round, then
+			// gone before the second.
+			name:  "exits between rounds",
+			env:   `EXIT_AFTER: "65"`,
+			wants: []string{"head side", "service svc exited", "exiting on purpose after 65 requests"},
 		},
 		{
 			name:  "refuses connections",

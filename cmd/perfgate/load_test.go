@@ -67,6 +67,13 @@ func TestLoadCommand(t *testing.T) {
 		{"errors", []string{"--target", srv.URL + "/fail", "--rate", "50", "--duration", "500ms"}, "requests failed"},
 		{"no target", nil, "--target"},
 		{"bad header", []string{"--target", srv.URL, "--header", "nocolon"}, "NAME:VALUE"},
+		// Every request fails: a limit that is not a fraction must not let
+		// that pass.
+		{"error rate NaN", []string{"--target", srv.URL + "/fail", "--duration", "200ms", "--max-error-rate", "NaN"}, "max error rate"},
+		{"error rate 5", []string{"--target", srv.URL + "/fail", "--duration", "200ms", "--max-error-rate", "5"}, "max error rate"},
+		{"pprof off loopback", []string{"--target", srv.URL + "/work", "--duration", "200ms", "--pprof", "http://10.1.2.3/debug/pprof"}, "not a loopback address"},
+		{"rate 1e9", []string{"--target", srv.URL + "/work", "--rate", "1e9", "--duration", "1s"}, "at most 100000"},
+		{"name with a line break", []string{"--target", srv.URL + "/work", "--duration", "200ms", "--name", "x\nBenchmarkForged 1 1 ns/op"}, "name"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			args := append([]string{"load", "--out", filepath.Join(t.TempDir(), "run")}, tt.args...)
