@@ -132,32 +132,27 @@ func (c *Client) PullRequestForHead(ctx context.Context, repo, headSHA string) (
 	if !shaPattern.MatchString(headSHA) {
 		return 0, fmt.Errorf("finding the pull request: %q is not a commit hash", headSHA)
 	}
-	next := c.API + "/repos/" + url.PathEscape(owner) + "/" + url.PathEscape(name) + "/pulls?state=open&per_page=100"
-	for page := 0; next != ""; page++ {
-		if page == maxPages {
-			return 0, fmt.Errorf("finding the pull request: more than %d pages of pull requests", maxPages)
-		}
-		var prs []struct {
-			Number int `json:"number"`
-			Head   struct {
-				SHA string `json:"sha"`
-			} `json:"head"`
-		}
-		h, err := c.do(ctx, http.MethodGet, next, nil, &prs)
-		if err != nil {
-			return 0, fmt.Errorf("finding the pull request of %s: %w", text.ShortCommit(headSHA), err)
-		}
+	type pull struct {
+		Number int `json:"number"`
+		Head   struct {
+			SHA string `json:"sha"`
+		} `json:"head"`
+	}
+	number := 0
+	err := eachPage(ctx, c, "/repos/"+url.PathEscape(owner)+"/"+url.PathEscape(name)+"/pulls?state=open&per_page=100", func(prs []pull) bool {
 		for _, pr := range prs {
 			if pr.Head.SHA == headSHA && pr.Number > 0 {
-				return pr.Number, nil
+				number = pr.Number
+				return true
 			}
 		}
-		next = nextLink(h.Get("Link"))
-		if next != "" {
-			if err := c.sameOrigin(next); err != nil {
-				return 0, fmt.Errorf("finding the pull request: %w", err)
-			}
-		}
+		return false
+	})
+	switch {
+	case err != nil:
+		return 0, fmt.Errorf("finding the pull request of %s: %w", text.ShortCommit(headSHA), err)
+	case number > 0:
+		return number, nil
 	}
 	return 0, fmt.Errorf("no open pull request of %s has head %s", repo, text.ShortCommit(headSHA))
 }
@@ -183,36 +178,94 @@ func (c *Client) login(ctx context.Context) (string, error) {
 	return u.Login, nil
 }
 
-// maxPages bounds the pages of comments read, against a server whose
-// next links never end (100 comments a page: 100,000 comments).
+// maxPages bounds the pages read, against a server whose next links never
+// end (100 items a page: 100,000 items).
 const maxPages = 1000
 
 // findComment pages through the comments at path and returns the first
 // one by login that holds marker, or nil.
 func (c *Client) findComment(ctx context.Context, path, login, marker string) (*comment, error) {
+	var found *comment
+	err := eachPage(ctx, c, path, func(cs []comment) bool {
+		for i := range cs {
+			if cs[i].User != nil && strings.EqualFold(cs[i].User.Login, login) && strings.Contains(cs[i].Body, marker) {
+				found = &cs[i]
+				return true
+			}
+		}
+		return false
+	})
+	return found, err
+}
+
+// LabeledBy returns who added label to issue or pull request number of
+// repo, when it has the label now ("" when it has not): the actor of the
+// last "labeled" event of that label not undone by an "unlabeled" one. The
+// events are GitHub's record, not the pull request's.
+func (c *Client) LabeledBy(ctx context.Context, repo string, number int, label string) (string, error) {
+	owner, name, ok := splitRepo(repo)
+	if !ok {
+		return "", fmt.Errorf("reading labels: %q is not a repository (owner/name)", repo)
+	}
+	type event struct {
+		Event string `json:"event"`
+		Actor *struct {
+			Login string `json:"login"`
+		} `json:"actor"`
+		Label *struct {
+			Name string `json:"name"`
+		} `json:"label"`
+	}
+	by := ""
+	path := "/repos/" + url.PathEscape(owner) + "/" + url.PathEscape(name) + "/issues/" + strconv.Itoa(number) + "/events?per_page=100"
+	err := eachPage(ctx, c, path, func(es []event) bool {
+		for _, e := range es {
+			if e.Label == nil || e.Label.Name != label {
+				continue
+			}
+			switch e.Event {
+			case "labeled":
+				by = "someone"
+				if e.Actor != nil && e.Actor.Login != "" {
+					by = e.Actor.Login
+				}
+			case "unlabeled":
+				by = ""
+			}
+		}
+		return false
+	})
+	if err != nil {
+		return "", fmt.Errorf("reading the labels of #%d: %w", number, err)
+	}
+	return by, nil
+}
+
+// eachPage GETs path from the API and the pages its Link headers chain to
+// (at most maxPages, and only on the API's own origin), decoding each
+// into a []T for visit until visit says it is done.
+func eachPage[T any](ctx context.Context, c *Client, path string, visit func([]T) (done bool)) error {
 	next := c.API + path
 	for page := 0; next != ""; page++ {
 		if page == maxPages {
-			return nil, fmt.Errorf("more than %d pages of comments", maxPages)
+			return fmt.Errorf("more than %d pages", maxPages)
 		}
-		var cs []comment
-		h, err := c.do(ctx, http.MethodGet, next, nil, &cs)
+		var items []T
+		h, err := c.do(ctx, http.MethodGet, next, nil, &items)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		for i := range cs {
-			if cs[i].User != nil && strings.EqualFold(cs[i].User.Login, login) && strings.Contains(cs[i].Body, marker) {
-				return &cs[i], nil
-			}
+		if visit(items) {
+			return nil
 		}
 		next = nextLink(h.Get("Link"))
 		if next != "" {
 			if err := c.sameOrigin(next); err != nil {
-				return nil, err
+				return err
 			}
 		}
 	}
-	return nil, nil
+	return nil
 }
 
 // sameOrigin refuses a URL that the token must not be sent to: one off

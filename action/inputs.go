@@ -32,16 +32,60 @@ type Inputs struct {
 	// Token is the GitHub token for the comment ("token"), else
 	// GITHUB_TOKEN from the environment.
 	Token string
+	// Mode is what the step does ("mode"): ModeAll (the default), or one
+	// half of a gate split over two jobs, ModeMeasure or ModePublish.
+	Mode Mode
+	// Run is the run directory ("run"): where ModeMeasure writes the run,
+	// and where ModePublish reads it (the downloaded artifact). Default:
+	// .perfgate/run for those modes, a new directory under
+	// .perfgate/runs for ModeAll.
+	Run string
+	// AcceptLabel is the pull request label that accepts its regressions
+	// ("accept-label"; action.yml's default is DefaultAcceptLabel; empty:
+	// no label does).
+	AcceptLabel string
 }
+
+// Mode is what a perfgate action step does.
+type Mode string
+
+// The modes of a step.
+const (
+	// ModeAll measures and publishes in one step: the pull request's code
+	// runs in the job that holds the token.
+	ModeAll Mode = "all"
+	// ModeMeasure runs the gate and leaves the run directory, verdict.json
+	// included, for a later job to publish; it reports nothing to GitHub
+	// and needs no token.
+	ModeMeasure Mode = "measure"
+	// ModePublish runs no code of the pull request: it reads a run
+	// directory as untrusted data and writes the job summary, annotations,
+	// outputs and comment from its verdict, and fails the step on a
+	// regression.
+	ModePublish Mode = "publish"
+)
+
+// DefaultAcceptLabel is the pull request label that accepts a regression.
+const DefaultAcceptLabel = "perfgate: accept"
 
 // ReadInputs reads the action's inputs. Booleans are "true" or "false",
 // in any case, or empty for the default; anything else is an error that
 // names the input.
 func ReadInputs(a *githubactions.Action) (Inputs, error) {
 	in := Inputs{
-		Config: input(a, "config"),
-		Base:   input(a, "base"),
-		Token:  input(a, "token"),
+		Config:      input(a, "config"),
+		Base:        input(a, "base"),
+		Token:       input(a, "token"),
+		Mode:        Mode(strings.ToLower(input(a, "mode"))),
+		Run:         input(a, "run"),
+		AcceptLabel: input(a, "accept-label"),
+	}
+	switch in.Mode {
+	case "":
+		in.Mode = ModeAll
+	case ModeAll, ModeMeasure, ModePublish:
+	default:
+		return Inputs{}, fmt.Errorf("input mode: %q is none of all, measure, publish", in.Mode)
 	}
 	if in.Token == "" {
 		in.Token = strings.TrimSpace(a.Getenv("GITHUB_TOKEN"))

@@ -11,7 +11,7 @@ func TestReadInputs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (Inputs{Comment: true, FailOnRegression: true}); in != want {
+	if want := (Inputs{Comment: true, FailOnRegression: true, Mode: ModeAll}); in != want {
 		t.Errorf("defaults = %+v, want %+v", in, want)
 	}
 
@@ -24,11 +24,15 @@ func TestReadInputs(t *testing.T) {
 	r.env["INPUT_ALLOW-PULL-REQUEST-TARGET"] = "TRUE"
 	r.env["INPUT_TOKEN"] = "ghs_input"
 	r.env["GITHUB_TOKEN"] = "ghs_env"
+	r.env["INPUT_MODE"] = "Publish"
+	r.env["INPUT_RUN"] = "artifact/run"
+	r.env["INPUT_ACCEPT-LABEL"] = "perf ok"
 	in, err = ReadInputs(r.action())
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Inputs{Config: "perfgate.yml", Base: "origin/main", AllowPullRequestTarget: true, Token: "ghs_input"}
+	want := Inputs{Config: "perfgate.yml", Base: "origin/main", AllowPullRequestTarget: true, Token: "ghs_input",
+		Mode: ModePublish, Run: "artifact/run", AcceptLabel: "perf ok"}
 	if in != want {
 		t.Errorf("ReadInputs = %+v, want %+v", in, want)
 	}
@@ -60,6 +64,7 @@ func TestReadInputsErrors(t *testing.T) {
 		{"INPUT_FAIL-ON-REGRESSION", "1", "input fail-on-regression"},
 		{"INPUT_ALLOW-PULL-REQUEST-TARGET", "on", "input allow-pull-request-target"},
 		{"INPUT_BASE", "--upload-pack=evil", "input base"},
+		{"INPUT_MODE", "both", "input mode"},
 	} {
 		r := newRunner(t, "pull_request", "pull_request_opened.json")
 		r.env[tt.env] = tt.value

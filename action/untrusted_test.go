@@ -7,9 +7,6 @@ import (
 	"io"
 	"strings"
 	"testing"
-	"unicode/utf8"
-
-	"github.com/perfgate/perfgate/analyze/report"
 )
 
 // benchmarkOutput is what a pull request's benchmark can print.
@@ -128,32 +125,4 @@ func TestSafeEnv(t *testing.T) {
 	if !equalStrings(got, want) {
 		t.Errorf("SafeEnv = %q, want %q", got, want)
 	}
-}
-
-// FuzzParseReport feeds arbitrary bytes to the reader of a saved report,
-// which the privileged comment workflow runs on a file from an untrusted
-// run: it must not panic, and what it accepts begins with perfgate's
-// marker, is valid UTF-8 and mentions no one.
-func FuzzParseReport(f *testing.F) {
-	for _, s := range []string{
-		report.DefaultMarker + "\n## perfgate: regression\n| a | b |\n",
-		report.DefaultMarker + "\n@everyone look\n",
-		"@everyone click here\n",
-		report.DefaultMarker + "\xff\xfe@x",
-		"",
-	} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		body, err := parseReport(data)
-		if err != nil {
-			return
-		}
-		if !strings.HasPrefix(body, report.DefaultMarker) || !utf8.ValidString(body) {
-			t.Errorf("parseReport(%q) = %q: not a report's text", data, body)
-		}
-		if strings.Contains(strings.ReplaceAll(body, "@\u200d", ""), "@") {
-			t.Errorf("parseReport(%q) = %q: a mention is left", data, body)
-		}
-	})
 }

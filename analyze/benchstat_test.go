@@ -3,8 +3,10 @@ package analyze
 import (
 	"bytes"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -34,25 +36,28 @@ func TestCompareMatchesBenchstat(t *testing.T) {
 
 	tests := []struct {
 		base, head string
-		// ignore are the keys benchstat must ignore to group as perfgate
-		// does: perfgate ignores the side keys and any file
-		// configuration key whose values the sides do not share.
+		// ignore are the keys both benchstat and perfgate are told to
+		// ignore; benchstat is also told perfgate's side keys
+		// (commit, variant), which perfgate always ignores.
 		ignore string
 		rows   int // benchstat rows expected, to catch a parser that reads nothing
+		// noShared: no table has both sides, and perfgate says so.
+		noShared bool
 	}{
-		{"old.txt", "new.txt", "", 2},
+		{base: "old.txt", head: "new.txt", rows: 2},
 		// crc-old.txt says "note: hw acceleration disabled" and
 		// crc-new.txt "... enabled".
-		{"crc-old.txt", "crc-new.txt", "note", 2 * 36},
-		{"server-base.txt", "server-head.txt", "commit,variant", 17},
+		{base: "crc-old.txt", head: "crc-new.txt", ignore: "note", rows: 2 * 36},
+		{base: "crc-old.txt", head: "crc-new.txt", rows: 4 * 36, noShared: true},
+		{base: "server-base.txt", head: "server-head.txt", rows: 17},
+		// cpu: MachineA and MachineB against MachineC.
+		{base: "machines-old.txt", head: "machines-new.txt", rows: 3, noShared: true},
+		{base: "machines-old.txt", head: "machines-new.txt", ignore: "cpu", rows: 1},
 	}
 	for _, tt := range tests {
-		t.Run(tt.base+","+tt.head, func(t *testing.T) {
-			args := []string{"-format", "csv"}
-			if tt.ignore != "" {
-				args = append(args, "-ignore", tt.ignore)
-			}
-			args = append(args, tt.base, tt.head)
+		t.Run(tt.base+","+tt.head+",ignore="+tt.ignore, func(t *testing.T) {
+			ignore := slices.Concat(sideKeys, strings.FieldsFunc(tt.ignore, func(r rune) bool { return r == ',' }))
+			args := []string{"-format", "csv", "-ignore", strings.Join(ignore, ","), tt.base, tt.head}
 			cmd := exec.Command(benchstat, args...)
 			cmd.Dir = "testdata"
 			var stdout, stderr bytes.Buffer
@@ -60,7 +65,7 @@ func TestCompareMatchesBenchstat(t *testing.T) {
 			if err := cmd.Run(); err != nil {
 				t.Fatalf("benchstat %s: %v\n%s", strings.Join(args, " "), err, stderr.Bytes())
 			}
-			rows, err := parseBenchstatCSV(&stdout)
+			rows, err := parseBenchstatCSV(&stdout, tt.base, tt.head)
 			if err != nil {
 				t.Fatalf("parsing benchstat's CSV: %v\n%s", err, stdout.Bytes())
 			}
@@ -68,7 +73,13 @@ func TestCompareMatchesBenchstat(t *testing.T) {
 				t.Fatalf("benchstat printed %d rows, want %d:\n%s", len(rows), tt.rows, stdout.Bytes())
 			}
 
-			v, err := Compare(readFile(t, tt.base, "base"), readFile(t, tt.head, "head"), DefaultOptions)
+			opts := DefaultOptions
+			opts.Ignore = ignore[len(sideKeys):]
+			v, err := Compare(readFile(t, tt.base, "base"), readFile(t, tt.head, "head"), opts)
+			if tt.noShared {
+				checkNoShared(t, err, rows)
+				return
+			}
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -107,6 +118,42 @@ func TestCompareMatchesBenchstat(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// checkNoShared checks Compare's error on files that share no
+// configuration with benchstat's tables of them: no row has both sides,
+// and the values perfgate names for each key are those of benchstat's
+// tables of each side.
+func checkNoShared(t *testing.T, err error, rows []benchstatRow) {
+	t.Helper()
+	var nc *NoSharedConfigError
+	if !errors.As(err, &nc) {
+		t.Fatalf("error %v, want a *NoSharedConfigError", err)
+	}
+	if len(nc.Keys) == 0 {
+		t.Errorf("error names no key: %v", err)
+	}
+	for _, row := range rows {
+		if row.base != nil && row.head != nil {
+			t.Errorf("benchstat compares %s %s [%s]", row.name, row.unit, row.config)
+		}
+	}
+	for _, kv := range nc.Keys {
+		var values [2][]string
+		for _, row := range rows {
+			for side, c := range []*benchstatCell{row.base, row.head} {
+				if v := row.configMap[kv.Key]; c != nil && !slices.Contains(values[side], v) {
+					values[side] = append(values[side], v)
+				}
+			}
+		}
+		for side, want := range [][]string{kv.Base, kv.Head} {
+			got := slices.Sorted(slices.Values(values[side]))
+			if want = slices.Sorted(slices.Values(want)); !slices.Equal(got, want) {
+				t.Errorf("%s on side %d: perfgate names %q, benchstat's tables have %q", kv.Key, side, want, got)
+			}
+		}
 	}
 }
 
@@ -151,6 +198,7 @@ func configString(c Config) string {
 // benchstatRow is one benchmark row of one of benchstat's CSV tables.
 type benchstatRow struct {
 	config     string // file configuration, as configString writes it
+	configMap  map[string]string
 	unit, name string // name without "Benchmark"
 	base, head *benchstatCell
 	delta, p   string // "vs base" and "P" columns: "-17.20%" or "~", "p=0.000 n=10"
@@ -168,14 +216,17 @@ type benchstatCell struct{ center, ci string }
 //	Encode/format=json-48,1.7180000000000001e-06,1%,1.4225000000000001e-06,1%,-17.20%,p=0.000 n=10
 //	geomean,2.294891936453654e-06,,2.089754770302007e-06,,-8.94%,
 //
-// A row that lacks a side has empty cells in its place, or is cut short.
-func parseBenchstatCSV(r io.Reader) ([]benchstatRow, error) {
+// A row that lacks a side has empty cells in its place, or is cut short;
+// a table of one file only has that file's column alone. base and head are
+// the file names of the sides.
+func parseBenchstatCSV(r io.Reader, base, head string) ([]benchstatRow, error) {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
 	config := make(map[string]string)
 	var (
-		rows []benchstatRow
-		unit string
+		rows  []benchstatRow
+		unit  string
+		files []string // of the table's columns
 	)
 	for {
 		rec, err := cr.Read()
@@ -198,7 +249,12 @@ func parseBenchstatCSV(r io.Reader) ([]benchstatRow, error) {
 			unit = rec[1]
 		case len(rec) >= 2 && rec[0] == "":
 			// The header of file names.
-			unit = ""
+			unit, files = "", nil
+			for i := 1; i < len(rec); i += 2 {
+				if rec[i] != "" {
+					files = append(files, rec[i])
+				}
+			}
 		case rec[0] == "geomean":
 		case unit == "":
 			return nil, fmt.Errorf("row %q outside a table", rec)
@@ -208,14 +264,23 @@ func parseBenchstatCSV(r io.Reader) ([]benchstatRow, error) {
 				kv = append(kv, k+"="+v)
 			}
 			slices.Sort(kv)
-			row := benchstatRow{config: strings.Join(kv, " "), unit: unit, name: rec[0]}
+			row := benchstatRow{config: strings.Join(kv, " "), configMap: maps.Clone(config), unit: unit, name: rec[0]}
 			cell := func(i int) *benchstatCell {
 				if i+1 >= len(rec) || rec[i] == "" {
 					return nil
 				}
 				return &benchstatCell{rec[i], rec[i+1]}
 			}
-			row.base, row.head = cell(1), cell(3)
+			for i, f := range files {
+				switch f {
+				case base:
+					row.base = cell(1 + 2*i)
+				case head:
+					row.head = cell(1 + 2*i)
+				default:
+					return nil, fmt.Errorf("column of file %q, neither %s nor %s", f, base, head)
+				}
+			}
 			if len(rec) > 6 {
 				row.delta, row.p = rec[5], rec[6]
 			}

@@ -1,6 +1,8 @@
 package analyze
 
 import (
+	"errors"
+	"fmt"
 	"math"
 	"regexp"
 	"slices"
@@ -474,9 +476,16 @@ func TestCompareSideKeys(t *testing.T) {
 			config: Config{{"goos", "linux"}, {"goarch", "amd64"}, {"pkg", "example.com/p"}},
 		},
 		{
-			name:   "other key with disjoint values",
-			base:   common + "cpu: Intel\nnote: hw acceleration disabled\n" + body(100),
-			head:   common + "cpu: AMD\nnote: hw acceleration enabled\n" + body(200),
+			// Another tool's files, one commit each: still the sides.
+			name:   "commit from another tool",
+			base:   "commit: abc\n" + common + body(100),
+			head:   "commit: def\n" + common + body(200),
+			config: Config{{"goos", "linux"}, {"goarch", "amd64"}, {"pkg", "example.com/p"}},
+		},
+		{
+			name:   "variant on one side only",
+			base:   common + "variant: base\n" + body(100),
+			head:   common + body(200),
 			config: Config{{"goos", "linux"}, {"goarch", "amd64"}, {"pkg", "example.com/p"}},
 		},
 		{
@@ -522,6 +531,10 @@ func TestCompareSharedConfigKeySplits(t *testing.T) {
 	}
 	if b.Config.Get("pkg") != "b" || b.Status != StatusRegression {
 		t.Errorf("second result: pkg %q status %s, want pkg b, %s", b.Config.Get("pkg"), b.Status, StatusRegression)
+	}
+	want := []string{"results with pkg=a ran on the base side only, a configuration the head lacks: BenchmarkX (sec/op)"}
+	if !slices.Equal(v.Notes, want) {
+		t.Errorf("notes = %q, want %q", v.Notes, want)
 	}
 }
 
@@ -665,5 +678,272 @@ func TestMinUTestP(t *testing.T) {
 				t.Errorf("minUTestP(%d, %d) = %v, benchmath's U test of separate samples gives %v", n1, n2, got, cmp.P)
 			}
 		}
+	}
+}
+
+// TestCompareConfigGrouping: results are grouped by file configuration as
+// benchstat groups them by default; only perfgate's side keys and the keys
+// of Options.Ignore do not split them. Files that share no configuration
+// are an error that names the keys, and a configuration only one side has
+// is said in a note.
+func TestCompareConfigGrouping(t *testing.T) {
+	const header = "goos: linux\ngoarch: amd64\npkg: example.com/hash\n"
+	sum := func(values ...float64) string { return lines("Sum-8", "ns/op", values...) }
+	machineA := "cpu: MachineA\n" + sum(102, 100, 105, 101, 104, 103)
+	machineB := "cpu: MachineB\n" + sum(203, 201, 200, 205, 202, 204)
+	machineC := "cpu: MachineC\n" + sum(93, 90, 97, 89, 95, 92, 98, 91, 96, 94)
+	tests := []struct {
+		name       string
+		base, head string
+		ignore     []string
+		// err is the whole error message, when Compare must fail.
+		err string
+		// results are "[config] benchmark unit: status n+n", in order.
+		results []string
+		notes   []string
+	}{
+		{
+			// The issue's case: pooled, MachineA and MachineB against
+			// MachineC read as a 39% improvement.
+			name: "two machines against a third",
+			base: header + machineA + machineB,
+			head: header + machineC,
+			err:  "the files share no configuration: cpu is MachineA, MachineB in base and MachineC in head (ignore cpu to compare across it)",
+		},
+		{
+			name:    "two machines against a third, cpu ignored",
+			base:    header + machineA + machineB,
+			head:    header + machineC,
+			ignore:  []string{"cpu"},
+			results: []string{"[goarch=amd64 goos=linux pkg=example.com/hash] BenchmarkSum-8 sec/op: improvement 12+10"},
+		},
+		{
+			name:   "one key differs, one is on one side only",
+			base:   header + "cpu: X\nnote: slow\n" + sum(series(100, 1, 6)...),
+			head:   header + "cpu: X\nnote: fast\ntool: v2\n" + sum(series(100, 1, 6)...),
+			err:    "the files share no configuration: note is slow in base and fast in head; tool is unset in base and v2 in head (ignore note,tool to compare across them)",
+			ignore: nil,
+		},
+		{
+			name:    "one key differs, ignored",
+			base:    header + "cpu: X\nnote: hw acceleration disabled\n" + sum(series(100, 1, 6)...),
+			head:    header + "cpu: X\nnote: hw acceleration enabled\n" + sum(series(200, 1, 6)...),
+			ignore:  []string{"note"},
+			results: []string{"[cpu=X goarch=amd64 goos=linux pkg=example.com/hash] BenchmarkSum-8 sec/op: regression 6+6"},
+		},
+		{
+			name: "values with spaces are quoted",
+			base: header + "cpu: Intel(R) Xeon(R) CPU @ 2.20GHz\n" + sum(1, 2, 3),
+			head: header + "cpu: AMD EPYC 7763\n" + sum(1, 2, 3),
+			err:  `the files share no configuration: cpu is "Intel(R) Xeon(R) CPU @ 2.20GHz" in base and "AMD EPYC 7763" in head (ignore cpu to compare across it)`,
+		},
+		{
+			name: "many values",
+			base: header + "host: h1\n" + sum(1) + "host: h2\n" + sum(1) + "host: h3\n" + sum(1) +
+				"host: h4\n" + sum(1) + "host: h5\n" + sum(1) + "host: h6\n" + sum(1) + "host: h7\n" + sum(1),
+			head: header + "host: h8\n" + sum(1),
+			err:  "the files share no configuration: host is h1, h2, h3, h4, h5 and 2 more in base and h8 in head (ignore host to compare across it)",
+		},
+		{
+			// Each value is on both sides, not each combination:
+			// ignoring both keys is what makes the sides meet.
+			name: "combinations differ",
+			base: header + "cpu: A\nos: x\n" + sum(1) + "cpu: B\nos: y\n" + sum(1),
+			head: header + "cpu: A\nos: y\n" + sum(1) + "cpu: B\nos: x\n" + sum(1),
+			err:  "the files share no configuration: cpu is A, B in base and A, B in head; os is x, y in base and y, x in head (ignore cpu,os to compare across them)",
+		},
+		{
+			// Within one file, each machine is a table of its own, and
+			// each is compared with the same machine of the other file.
+			name: "machines on both sides stay apart",
+			base: header + machineA + machineB,
+			head: header + "cpu: MachineA\n" + sum(series(200, 1, 6)...) + "cpu: MachineB\n" + sum(series(100, 1, 6)...),
+			results: []string{
+				"[cpu=MachineA goarch=amd64 goos=linux pkg=example.com/hash] BenchmarkSum-8 sec/op: regression 6+6",
+				"[cpu=MachineB goarch=amd64 goos=linux pkg=example.com/hash] BenchmarkSum-8 sec/op: improvement 6+6",
+			},
+		},
+		{
+			// Some configurations match, others do not: the match is
+			// compared, and a note names each configuration of one side.
+			name: "some configurations shared",
+			base: header + machineA + machineB,
+			head: header + "cpu: MachineA\n" + sum(series(100, 1, 6)...) + machineC +
+				"cpu: MachineA\nBenchmarkNew-8 1 5 ns/op\n",
+			results: []string{
+				"[cpu=MachineA goarch=amd64 goos=linux pkg=example.com/hash] BenchmarkSum-8 sec/op: unchanged 6+6",
+				"[cpu=MachineA goarch=amd64 goos=linux pkg=example.com/hash] BenchmarkNew-8 sec/op: head-only 0+1",
+				"[cpu=MachineB goarch=amd64 goos=linux pkg=example.com/hash] BenchmarkSum-8 sec/op: base-only 6+0",
+				"[cpu=MachineC goarch=amd64 goos=linux pkg=example.com/hash] BenchmarkSum-8 sec/op: head-only 0+10",
+			},
+			notes: []string{
+				"BenchmarkNew-8 (sec/op) ran on the head side only",
+				"results with cpu=MachineB ran on the base side only, a configuration the head lacks: BenchmarkSum-8 (sec/op)",
+				"results with cpu=MachineC ran on the head side only, a configuration the base lacks: BenchmarkSum-8 (sec/op)",
+			},
+		},
+		{
+			name: "a configuration of one side without a key",
+			base: header + "BenchmarkX 1 1 ns/op\nBenchmarkX 1 1 B/op\n" + "note: y\n" + sum(1, 2),
+			head: header + "note: y\n" + sum(1, 2),
+			results: []string{
+				"[goarch=amd64 goos=linux pkg=example.com/hash] BenchmarkX sec/op: base-only 1+0",
+				"[goarch=amd64 goos=linux pkg=example.com/hash] BenchmarkX B/op: base-only 1+0",
+				"[goarch=amd64 goos=linux note=y pkg=example.com/hash] BenchmarkSum-8 sec/op: too-few-samples 2+2",
+			},
+			notes: []string{"results with no note ran on the base side only, a configuration the head lacks: BenchmarkX (sec/op), BenchmarkX (B/op)"},
+		},
+		{
+			// perfgate's own run files: commit and variant differ by
+			// side, and a load scenario's lines follow a "pkg:" line
+			// that takes the package of the go test lines away.
+			name: "perfgate's run files",
+			base: "commit: 1111\nvariant: base\n" + header + "cpu: X\n" + sum(series(100, 1, 10)...) + "PASS\n" +
+				"pkg:\nUnit req/s better=higher\n" + lines("Load/scenario=a", "req/s", series(1000, 1, 10)...),
+			head: "commit: 2222\nvariant: head\n" + header + "cpu: X\n" + sum(series(100.5, 1, 10)...) + "PASS\n" +
+				"pkg:\nUnit req/s better=higher\n" + lines("Load/scenario=a", "req/s", series(800, 1, 10)...),
+			results: []string{
+				"[cpu=X goarch=amd64 goos=linux] BenchmarkLoad/scenario=a req/s: regression 10+10",
+				"[cpu=X goarch=amd64 goos=linux pkg=example.com/hash] BenchmarkSum-8 sec/op: unchanged 10+10",
+			},
+		},
+		{
+			name:   "ignored name key pools sub-benchmarks, as benchstat -ignore /size",
+			base:   lines("Copy/size=1-8", "ns/op", 10, 11, 12) + lines("Copy/size=2-8", "ns/op", 13, 14, 15),
+			head:   lines("Copy/size=1-8", "ns/op", 10, 11, 12) + lines("Copy/size=2-8", "ns/op", 13, 14, 15),
+			ignore: []string{"/size"},
+			results: []string{
+				"[] BenchmarkCopy-8 sec/op: unchanged 6+6",
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			opts := DefaultOptions
+			opts.Ignore = tt.ignore
+			v, err := Compare(read(t, "base", tt.base), read(t, "head", tt.head), opts)
+			if tt.err != "" {
+				if err == nil {
+					t.Fatalf("no error; verdict %s:%s", v.Verdict, describe(v))
+				}
+				if err.Error() != tt.err {
+					t.Errorf("error:\n%s\nwant:\n%s", err, tt.err)
+				}
+				var nc *NoSharedConfigError
+				if !errors.As(err, &nc) {
+					t.Errorf("error %T is not a *NoSharedConfigError", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, r := range v.Results {
+				n := [2]int{}
+				for i, s := range []*Summary{r.Base, r.Head} {
+					if s != nil {
+						n[i] = s.N
+					}
+				}
+				got = append(got, fmt.Sprintf("[%s] %s %s: %s %d+%d", configString(r.Config), r.Benchmark, r.Unit, r.Status, n[0], n[1]))
+			}
+			if !slices.Equal(got, tt.results) {
+				t.Errorf("results:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tt.results, "\n"))
+			}
+			if !slices.Equal(v.Notes, tt.notes) {
+				t.Errorf("notes:\n%s\nwant:\n%s", strings.Join(v.Notes, "\n"), strings.Join(tt.notes, "\n"))
+			}
+		})
+	}
+}
+
+// TestCompareIgnoredPoolsAsBenchstat: with cpu ignored, the machines'
+// samples are one sample, with the numbers benchstat -ignore cpu prints
+// for testdata/machines-{old,new}.txt (TestCompareMatchesBenchstat checks
+// them against the real benchstat).
+func TestCompareIgnoredPoolsAsBenchstat(t *testing.T) {
+	opts := DefaultOptions
+	opts.Ignore = []string{"cpu"}
+	v, err := Compare(readFile(t, "machines-old.txt", "base"), readFile(t, "machines-new.txt", "head"), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := find(t, v, "BenchmarkSum-8", "sec/op")
+	if got := r.FormatDelta(); got != "-38.69%" {
+		t.Errorf("delta %s, want benchstat's -38.69%%", got)
+	}
+	if r.Base.N != 12 || r.Head.N != 10 || math.Abs(r.Base.Center-152.5e-9) > 1e-20 {
+		t.Errorf("base n %d center %v, head n %d; want 12 at 152.5ns, 10", r.Base.N, r.Base.Center, r.Head.N)
+	}
+	if len(r.Warnings) != 0 {
+		t.Errorf("warnings %q", r.Warnings)
+	}
+}
+
+// TestCompareIgnoreErrors: keys that cannot be ignored are an error.
+func TestCompareIgnoreErrors(t *testing.T) {
+	some := lines("X", "ns/op", 1, 2, 3)
+	for _, tt := range []struct {
+		ignore []string
+		want   string
+	}{
+		{[]string{""}, "ignoring keys: an empty key"},
+		{[]string{"cpu", ".fullname"}, `ignoring key ".fullname": only file configuration keys`},
+		{[]string{".unit"}, `ignoring key ".unit"`},
+		{[]string{".config"}, `ignoring key ".config"`},
+	} {
+		opts := DefaultOptions
+		opts.Ignore = tt.ignore
+		v, err := Compare(read(t, "base", some), read(t, "head", some), opts)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("ignore %q: error %v, want one containing %q", tt.ignore, err, tt.want)
+		}
+		if v != nil {
+			t.Errorf("ignore %q: verdict with error", tt.ignore)
+		}
+	}
+	// Repeating a key, or naming a side key, is no error.
+	opts := DefaultOptions
+	opts.Ignore = []string{"cpu", "cpu", "commit"}
+	if _, err := Compare(read(t, "base", some), read(t, "head", some), opts); err != nil {
+		t.Errorf("ignore %q: %v", opts.Ignore, err)
+	}
+}
+
+// TestCompareOneSidedAndRequireAll: the gate's head may have moved or
+// deleted benchmarks. An empty side is then a verdict of one-sided results
+// (OneSided), and a benchmark the head lacks fails it only when required.
+func TestCompareOneSidedAndRequireAll(t *testing.T) {
+	read := func(label, text string) *Results {
+		r, err := ReadResults(strings.NewReader(text), label+".txt", label)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	both := "BenchmarkA 1 10 ns/op\nBenchmarkA 1 10 ns/op\nBenchmarkA 1 10 ns/op\nBenchmarkA 1 10 ns/op\nBenchmarkA 1 10 ns/op\n"
+	base := read("base", both+"BenchmarkGone 1 5 ns/op\n")
+	head := read("head", both)
+	empty := read("head", "")
+	opts := DefaultOptions
+	if _, err := Compare(base, empty, opts); err == nil {
+		t.Error("an empty head compared without OneSided")
+	}
+	opts.OneSided = true
+	v, err := Compare(base, empty, opts)
+	if err != nil || v.Verdict != Pass || v.Count(StatusBaseOnly) != 2 {
+		t.Errorf("an empty head, OneSided: %v, %v; want a pass of 2 base-only results", v, err)
+	}
+	v, err = Compare(base, head, opts)
+	if err != nil || v.Verdict != Pass {
+		t.Fatalf("a deleted benchmark: %v, %v; want a pass", v, err)
+	}
+	opts.RequireAll = true
+	if v, err := Compare(base, head, opts); err != nil || v.Verdict != Regression {
+		t.Errorf("a deleted benchmark with RequireAll: %v, %v; want a regression verdict", v, err)
+	}
+	if v, err := Compare(head, base, opts); err != nil || v.Verdict != Pass {
+		t.Errorf("a new benchmark with RequireAll: %v, %v; want a pass", v, err)
 	}
 }

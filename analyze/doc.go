@@ -10,7 +10,11 @@
 //     benchfmt). A malformed line is an error: a gate does not skip data.
 //  2. Group the values of both sides by table (file configuration and unit),
 //     row (full benchmark name) and column (side), with benchproc, ignoring the
-//     configuration keys that only tell the sides apart (commit, variant).
+//     configuration keys that only tell the sides of perfgate's runs apart
+//     (commit, variant) and those Options.Ignore names, as benchstat's
+//     -ignore. Results whose configurations differ otherwise are never
+//     pooled; files that share no configuration are an error that says which
+//     keys tell them apart (NoSharedConfigError).
 //  3. Summarize each cell with benchmath under the unit's assumption.
 //  4. Test and decide. With DefaultOptions, as benchstat does (perfgate
 //     compare): a Mann-Whitney U test per result at alpha 0.05, and a result

@@ -63,9 +63,12 @@ func (b *Suite) Prepare(ctx context.Context) error {
 	if len(base.Packages) == 0 && len(head.Packages) == 0 {
 		return fmt.Errorf("no benchmark matches -bench %q in %s", b.settings.Run, strings.Join(b.settings.Packages, " "))
 	}
+	// One side without benchmarks (its packages moved, or the benchmarks
+	// were deleted) is reported as every benchmark on one side only.
 	for _, s := range b.sides.Both() {
 		if len(s.Packages) == 0 {
-			return fmt.Errorf("no benchmark matches -bench %q on the %s side", b.settings.Run, s.Name)
+			b.sides.Info.Notes = append(b.sides.Info.Notes, fmt.Sprintf("no benchmark matches -bench %q in %s on the %s side",
+				b.settings.Run, strings.Join(b.settings.Packages, " "), s.Name))
 		}
 	}
 	return b.sides.Save()
@@ -108,7 +111,7 @@ func (b *Suite) Round(ctx context.Context, s *Side, round int) error {
 			}
 		}
 	}
-	if rd.Results == 0 {
+	if rd.Results == 0 && len(s.Packages) > 0 {
 		return fmt.Errorf("%s round %d: the benchmarks printed no result (output: %s)", s.Name, round, run.Path(rd.File))
 	}
 	rd.Seconds = time.Since(rd.Started).Seconds()

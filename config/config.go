@@ -130,6 +130,10 @@ type Bench struct {
 	// half, and at Rounds, the budget (analyze.Looks). 0, or not below
 	// Rounds, means Rounds always run.
 	MinRounds int `yaml:"min_rounds" json:"min_rounds"`
+	// RequireAll fails the gate when a benchmark of the base is missing
+	// from the head (deleted, renamed, or its package moved), which is
+	// otherwise reported first, as base-only, and does not fail it.
+	RequireAll bool `yaml:"require_all" json:"require_all,omitempty"`
 }
 
 // Default is the configuration when perfgate.yml says nothing.
@@ -160,6 +164,15 @@ func DefaultThresholds() analyze.Thresholds {
 // runs in when no file is named.
 const File = "perfgate.yml"
 
+// Defaults returns the configuration when there is no file: Default, with
+// the default thresholds, free to change.
+func Defaults() *Config {
+	c := Default
+	c.Bench.Packages = slices.Clone(c.Bench.Packages)
+	c.Thresholds = DefaultThresholds()
+	return &c
+}
+
 // Find returns the configuration perfgate runs with in dir: the file at
 // path (relative to dir) when one is named, else File in dir when there is
 // one, else Default with the default thresholds.
@@ -167,10 +180,7 @@ func Find(dir, path string) (*Config, error) {
 	if path == "" {
 		p := filepath.Join(dir, File)
 		if _, err := os.Stat(p); err != nil {
-			c := Default
-			c.Bench.Packages = slices.Clone(c.Bench.Packages)
-			c.Thresholds = DefaultThresholds()
-			return &c, nil
+			return Defaults(), nil
 		}
 		return Load(p)
 	}

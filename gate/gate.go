@@ -55,6 +55,9 @@ type Options struct {
 	Progress func(Progress)
 	// Log, if set, is told what the gate chose by itself (the base).
 	Log func(format string, args ...any)
+	// Notes are what the caller has to say in the verdict, before the
+	// gate's own notes (where the configuration came from, say).
+	Notes []string
 }
 
 // Result is what a run leaves: the verdict, what ran, and where.
@@ -122,6 +125,8 @@ func Run(ctx context.Context, opts Options) (res *Result, err error) {
 	compareOpts := analyze.PairedOptions
 	compareOpts.Thresholds = cfg.Thresholds
 	compareOpts.Looks = len(looks)
+	compareOpts.OneSided = true // a head that moved or deleted every benchmark is reported, not an error
+	compareOpts.RequireAll = cfg.Bench.RequireAll
 	d := &driver{sides: sides, profile: cfg.Bench.Profile, compare: compareOpts, progress: newTracker(opts.Progress, cfg)}
 
 	if cfg.GoBench {
@@ -161,6 +166,7 @@ func Run(ctx context.Context, opts Options) (res *Result, err error) {
 	if v.Head.Ref == "" {
 		v.Head.Ref = "working tree"
 	}
+	v.Notes = append(slices.Clip(opts.Notes), v.Notes...)
 	if info.StoppedAt > 0 {
 		v.Notes = append(v.Notes, fmt.Sprintf("the benchmarks' answer was clear after %d of at most %d rounds", info.StoppedAt, cfg.Bench.Rounds))
 	}

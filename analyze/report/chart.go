@@ -291,20 +291,30 @@ func niceAxis(lo, hi float64, unit string, zero bool) axis {
 		if d == 0 {
 			d = 1
 		}
+		// Within the float64s: an infinite end would make every tick
+		// infinite.
 		if !zero || lo < 0 {
-			lo -= d
+			lo = math.Max(lo-d, -math.MaxFloat64)
 		}
-		hi += d
+		hi = math.Min(hi+d, math.MaxFloat64)
 	}
 	cls := benchunit.ClassOf(unit)
 	sc := benchunit.CommonScale([]float64{math.Max(math.Abs(lo), math.Abs(hi))}, cls)
 	slo, shi := lo/sc.Factor, hi/sc.Factor
 	step := niceStep((shi - slo) / chartMaxTick)
 	k0, k1 := math.Floor(slo/step+1e-9), math.Ceil(shi/step-1e-9)
+	if !(k1-k0 <= 4*chartMaxTick) {
+		// Not a few round steps, as a finite range scaled by benchunit
+		// always is; a guard, since looping over them would not end: the
+		// ends are the ticks.
+		return axis{lo: lo, hi: hi, ticks: []float64{lo, hi}, labels: []string{formatValue(lo, unit), formatValue(hi, unit)}}
+	}
 	prec := max(0, int(-math.Floor(math.Log10(step)+1e-9)))
 	var ax axis
-	for k := k0; k <= k1; k++ {
-		v := k * step
+	// Counted, not k++: k+1 is k when the range is narrow for its
+	// magnitude (beyond 2^53 steps from zero).
+	for i := 0; i <= int(k1-k0); i++ {
+		v := (k0 + float64(i)) * step
 		ax.ticks = append(ax.ticks, v*sc.Factor)
 		s := strconv.FormatFloat(v, 'f', prec, 64)
 		if strings.Trim(s, "-0.") == "" {

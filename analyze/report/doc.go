@@ -14,6 +14,16 @@
 //     diff flame graphs (flame.go), all inline SVG.
 //   - JSON (json.go): the verdict schema of perfgate's --json output.
 //
+// hot.go holds the tables of perfgate hot (HotRank, HotDiff).
+//
+// A verdict is untrusted: the code under test named its benchmarks,
+// functions and services, and a verdict.json may come from a pull
+// request's run. Every format renders any verdict that decodes, sides
+// missing or not; and text from it reaches a terminal or a CI log only
+// escaped (termText in format.go, for Text and the hot tables; mdText for
+// Markdown; html/template and htmlVisible for HTML), so that it can
+// neither drive the terminal nor issue a workflow command.
+//
 // The package is pure: it writes to the io.Writer it is given and reads
 // no file, starts no process and opens no connection.
 package report

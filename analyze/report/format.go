@@ -17,8 +17,9 @@ import (
 
 // The words and numbers every format shares: what a report says first
 // (the outcome, the counts of results by status, the two sides), how a
-// result's figures, changes and hot functions are written, and the
-// footnotes of its warnings. A format's own helpers stay in its file.
+// result's figures, changes and hot functions are written, the footnotes
+// of its warnings, and how untrusted text is made harmless to print. A
+// format's own helpers stay in its file.
 
 // statusNames are the statuses in the order a summary counts them, each
 // with the word the counts use.
@@ -408,9 +409,11 @@ func (f *footnotes) mark(warnings []string) string {
 	return " " + strings.Join(marks, " ")
 }
 
+// write lists the footnotes as the text report does, their texts
+// escaped.
 func (f *footnotes) write(w io.Writer) {
 	for i, s := range f.list {
-		fmt.Fprintf(w, "%s %s\n", superscript(i+1), s)
+		fmt.Fprintf(w, "%s %s\n", superscript(i+1), text.Terminal(s))
 	}
 }
 
@@ -422,4 +425,23 @@ func superscript(i int) string {
 		out = append([]rune{d[i%10]}, out...)
 	}
 	return string(out)
+}
+
+// missingNote introduces the benchmarks the head no longer runs.
+const missingNote = "deleted, renamed, or their package moved; bench.require_all fails the gate on them"
+
+// missing returns the benchmarks the base ran and the head did not (their
+// results are base-only), once each, in the verdict's order: a report
+// says them first, since a deleted benchmark is a regression no table
+// shows.
+func missing(v *analyze.Verdict) []string {
+	var names []string
+	seen := make(map[string]bool)
+	for _, r := range v.Results {
+		if r.Status == analyze.StatusBaseOnly && !seen[r.Benchmark] {
+			seen[r.Benchmark] = true
+			names = append(names, r.Benchmark)
+		}
+	}
+	return names
 }

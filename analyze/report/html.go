@@ -1,14 +1,17 @@
 package report
 
 import (
+	"bytes"
 	"fmt"
 	"html/template"
 	"io"
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/perfgate/perfgate/analyze"
+	"github.com/perfgate/perfgate/internal/text"
 )
 
 // HTMLOptions configure HTML.
@@ -32,13 +35,54 @@ type HTMLOptions struct {
 // head; all results, grouped as the text tables are; and the notes.
 //
 // The output depends on v and opts only: no timestamps, stable order,
-// fixed float formatting. Everything from v is escaped by html/template.
+// fixed float formatting. Everything from v is escaped by html/template,
+// and what is not printable in it is shown as the text report shows it
+// (htmlVisible).
 func HTML(w io.Writer, v *analyze.Verdict, opts HTMLOptions) error {
 	page := newHTMLPage(v, opts)
-	if err := htmlTemplate.Execute(w, page); err != nil {
+	var buf bytes.Buffer
+	if err := htmlTemplate.Execute(&buf, page); err != nil {
+		return fmt.Errorf("writing the HTML report: %w", err)
+	}
+	if _, err := io.WriteString(w, htmlVisible(buf.String())); err != nil {
 		return fmt.Errorf("writing the HTML report: %w", err)
 	}
 	return nil
+}
+
+// htmlVisible makes a rendered page harmless to print, as termText makes
+// text: html/template escapes markup, but neither control characters (ESC
+// and BEL from a name would reach the terminal of whoever prints the
+// file) nor bidi overrides (which would reorder the text a browser shows)
+// nor workflow commands (the page may be printed to a CI log). So what is
+// not printable, but line breaks and tabs, is written as termText writes
+// it ("\x1b", "\u202e", "\xff"); and the first colon of a line that
+// begins with "::" after white space, and the "[" of "##[", are written as
+// character references, which a browser shows as the characters they
+// are. The template's own text has none of these, so only what came from
+// the verdict or the flame graphs is touched, in whatever part of the page
+// it went.
+func htmlVisible(page string) string {
+	var b strings.Builder
+	b.Grow(len(page))
+	lineStart := true // only spaces and tabs since the last line break
+	for i := 0; i < len(page); {
+		_, size := utf8.DecodeRuneInString(page[i:])
+		c := page[i : i+size]
+		switch {
+		case c == "\n" || c == "\t":
+			b.WriteString(c)
+		case lineStart && strings.HasPrefix(page[i:], "::"):
+			b.WriteString("&#58;")
+		case c == "[" && strings.HasSuffix(page[:i], "##"):
+			b.WriteString("&#91;")
+		default:
+			text.WriteVisible(&b, c)
+		}
+		lineStart = c == "\n" || lineStart && (c == " " || c == "\t")
+		i += size
+	}
+	return b.String()
 }
 
 type htmlPage struct {
@@ -51,6 +95,8 @@ type htmlPage struct {
 	Alpha        string
 	Error        string
 	Inconclusive bool
+	Missing      []string // benchmarks the head no longer runs
+	MissingNote  string
 	Regressions  []htmlRow
 	Improvements []htmlRow
 	Details      []htmlDetail
@@ -127,6 +173,8 @@ func newHTMLPage(v *analyze.Verdict, opts HTMLOptions) *htmlPage {
 		Alpha:        strconv.FormatFloat(v.Alpha, 'g', -1, 64),
 		Error:        v.Error,
 		Inconclusive: v.Verdict == analyze.Inconclusive,
+		Missing:      missing(v),
+		MissingNote:  missingNote,
 		Notes:        v.Notes,
 		BaseName:     "base",
 		HeadName:     "head",
@@ -420,6 +468,7 @@ footer { color: var(--muted); font-size: 12px; margin: 40px 0 24px; }
 <main>
 {{with .Error}}<div class="error-box"><b>error:</b> {{.}}</div>{{end}}
 {{if .Inconclusive}}<p class="hint">Inconclusive: too few samples to tell a change from noise; run more rounds.</p>{{end}}
+{{with .Missing}}<div class="error-box"><b>The head no longer runs</b> ({{$.MissingNote}}): {{range $i, $b := .}}{{if $i}}, {{end}}<code>{{$b}}</code>{{end}}</div>{{end}}
 
 {{if .Regressions}}
 <h2>Regressions, worst first</h2>

@@ -104,6 +104,20 @@ func newMDDoc(v *analyze.Verdict, opts MarkdownOptions) *mdDoc {
 	if v.Verdict == analyze.Inconclusive {
 		b.WriteString("Too few samples to tell a change from noise: run more rounds.\n\n")
 	}
+	if gone := missing(v); len(gone) > 0 {
+		const most = 20
+		fmt.Fprintf(&b, "**The head no longer runs %s** (%s): ", plural(len(gone), "benchmark", "benchmarks"), missingNote)
+		for i, name := range gone[:min(len(gone), most)] {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(mdText(capString(name, 200)))
+		}
+		if len(gone) > most {
+			fmt.Fprintf(&b, " and %d more", len(gone)-most)
+		}
+		b.WriteString(".\n\n")
+	}
 	d.head = b.String()
 
 	regs := byStatus(v, analyze.StatusRegression)
@@ -423,8 +437,10 @@ func mdHot(r analyze.Result, keys []string) string {
 	fmt.Fprintf(&b, "<details><summary>Hot functions of %s</summary>\n\n", htmlText(capString(name, 400)))
 	b.WriteString("| Function | Service | Growth | Share | Base → head |\n|---|---|--:|--:|---|\n")
 	for _, h := range r.Hot {
+		// The unit escaped, not the figures: "1.5" would be "1\.5".
+		unit := mdText(capString(h.Unit, 100))
 		b.WriteString(mdRow("<code>"+mdText(capString(h.Function, 300))+"</code>", mdText(capString(h.Service, 100)),
-			hotGrowth(h), Percent(h.Share), Cost(h.Base, h.Unit)+" → "+Cost(h.Head, h.Unit)))
+			"+"+Cost(h.Head-h.Base, unit), Percent(h.Share), Cost(h.Base, unit)+" → "+Cost(h.Head, unit)))
 	}
 	if len(r.Hot[0].Path) > 0 {
 		var frames []string
@@ -453,9 +469,10 @@ func capString(s string, n int) string {
 // mdText escapes untrusted text for inline Markdown (a table cell, a
 // paragraph, a list item): the characters Markdown gives a meaning are
 // backslash-escaped, HTML is written as entities, an @mention is broken by
-// a zero-width joiner, an autolink ("https://", "www.") is broken,
-// control characters and line breaks become spaces, and what would start
-// a block at the beginning of a line is escaped.
+// a zero-width joiner, an autolink ("https://", "www.") is broken, line
+// breaks and tabs become spaces, control characters (ESC, BEL, C1), bidi
+// controls (U+202E, U+2066...) and bytes that are not UTF-8 are dropped,
+// and what would start a block at the beginning of a line is escaped.
 func mdText(s string) string {
 	var b strings.Builder
 	start := true
@@ -492,7 +509,7 @@ func mdText(s string) string {
 			b.WriteString("\\:")
 		case r == '\n' || r == '\r' || r == '\t':
 			b.WriteByte(' ')
-		case unicode.IsControl(r) || r == utf8.RuneError:
+		case invisible(r):
 			// dropped
 		default:
 			b.WriteRune(r)
@@ -506,7 +523,8 @@ func mdText(s string) string {
 
 // htmlText escapes untrusted text for the inside of an HTML block (a
 // <summary>), where Markdown is not parsed: entities (backticks too), no
-// line breaks (a blank line would end the block), @mentions broken.
+// line breaks (a blank line would end the block), @mentions broken, and
+// what mdText drops dropped.
 func htmlText(s string) string {
 	s = html.EscapeString(text.OneLine(s))
 	var b strings.Builder
@@ -519,12 +537,19 @@ func htmlText(s string) string {
 			if next, _ := utf8.DecodeRuneInString(s[i+1:]); isMentionChar(next) {
 				b.WriteRune('\u200d')
 			}
-		case unicode.IsControl(r) || r == utf8.RuneError:
+		case invisible(r):
 		default:
 			b.WriteRune(r)
 		}
 	}
 	return b.String()
+}
+
+// invisible reports whether Markdown drops r: a control character, a bidi
+// control (which would reorder the text around it), or utf8.RuneError (a
+// byte that is not UTF-8, as a range loop decodes it).
+func invisible(r rune) bool {
+	return unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) || r == utf8.RuneError
 }
 
 func isMentionChar(r rune) bool {

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/perf/benchunit"
 
 	"github.com/perfgate/perfgate/analyze"
+	"github.com/perfgate/perfgate/internal/text"
 )
 
 // Text writes v for a terminal, in the order a reader needs it:
@@ -26,13 +27,22 @@ import (
 //  4. the notes.
 //
 // With color, regressions are red, improvements green and the summary
-// line bold (ANSI escapes: for a terminal only).
+// line bold (ANSI escapes: for a terminal only). Untrusted text (names,
+// units, configuration, notes, the error: see termText) is escaped, so
+// that the only escapes are these, and no line is a workflow command of
+// the GitHub Actions runner.
 func Text(w io.Writer, v *analyze.Verdict, color bool) error {
 	ew := &errWriter{w: w}
 	p := painter(color)
 	writeVerdictLine(ew, v, p)
 	if v.Error != "" {
-		fmt.Fprintf(ew, "error: %s\n", v.Error)
+		fmt.Fprintf(ew, "error: %s\n", text.Terminal(v.Error))
+	}
+	if gone := missing(v); len(gone) > 0 {
+		fmt.Fprintf(ew, "\nbenchmarks the head no longer runs (%s):\n", missingNote)
+		for _, name := range gone {
+			fmt.Fprintf(ew, "  %s\n", text.Terminal(name))
+		}
 	}
 	if regs := byStatus(v, analyze.StatusRegression); len(regs) > 0 {
 		keys := varyingKeys(v.Results)
@@ -61,14 +71,12 @@ func Text(w io.Writer, v *analyze.Verdict, color bool) error {
 // regressed, 2 improved, ...; base main 1111111, head HEAD 2222222
 // (dirty)".
 func writeVerdictLine(w io.Writer, v *analyze.Verdict, p painter) {
-	line := verdictWord(v)
-	word := p.paint(line, verdictColor(v.Verdict))
+	word := p.paint(text.Terminal(verdictWord(v)), verdictColor(v.Verdict))
+	var line string
 	if parts := counts(v); len(parts) > 0 {
 		line = strings.Join(parts, ", ")
-	} else {
-		line = ""
 	}
-	if sides := sidesString(v); sides != "" {
+	if sides := text.Terminal(sidesString(v)); sides != "" {
 		if line != "" {
 			line += "; "
 		}
@@ -95,15 +103,23 @@ func verdictColor(o analyze.Outcome) string {
 // writeRegression writes one regression: what, by how much, on what
 // figures, and the functions behind it.
 func writeRegression(w io.Writer, r analyze.Result, keys []string, p painter) {
-	what := r.Benchmark + " " + r.Unit
+	what := text.Terminal(r.Benchmark) + " " + text.Terminal(r.Unit)
 	if c := configLabel(r, keys); c != "" {
-		what += " [" + c + "]"
+		what += " [" + text.Terminal(c) + "]"
 	}
 	fmt.Fprintln(w, p.paint(fmt.Sprintf("  regressed: %s %s (threshold %s)", what, r.FormatDelta(), Percent(r.Threshold)), ansiRed))
-	fmt.Fprintf(w, "      base %s, head %s, %s\n", summaryCell(r, r.Base), summaryCell(r, r.Head), comparisonString(r))
+	figures := fmt.Sprintf("      base %s, head %s", summaryCell(r, r.Base), summaryCell(r, r.Head))
+	if c := comparisonString(r); c != "" {
+		figures += ", " + c
+	}
+	fmt.Fprintln(w, figures)
 	writeHot(w, r.Hot)
 	if len(r.Hot) > 0 && len(r.Hot[0].Path) > 0 {
-		fmt.Fprintf(w, "      path: %s\n", strings.Join(trimPath(r.Hot[0].Path, callPathFrames), " → "))
+		var frames []string
+		for _, f := range trimPath(r.Hot[0].Path, callPathFrames) {
+			frames = append(frames, text.Terminal(f))
+		}
+		fmt.Fprintf(w, "      path: %s\n", strings.Join(frames, " → "))
 	}
 }
 
@@ -117,7 +133,7 @@ func writeNotes(w io.Writer, v *analyze.Verdict) {
 		fmt.Fprintln(w, "inconclusive: too few rounds to tell a change from noise; run more rounds")
 	}
 	for _, n := range v.Notes {
-		fmt.Fprintf(w, "note: %s\n", n)
+		fmt.Fprintf(w, "note: %s\n", text.Terminal(n))
 	}
 }
 
@@ -126,12 +142,12 @@ func writeNotes(w io.Writer, v *analyze.Verdict) {
 func writeConfigChanges(w io.Writer, prev, cur analyze.Config) {
 	for _, kv := range cur {
 		if prev.Get(kv.Key) != kv.Value {
-			fmt.Fprintf(w, "%s: %s\n", kv.Key, kv.Value)
+			fmt.Fprintf(w, "%s: %s\n", text.Terminal(kv.Key), text.Terminal(kv.Value))
 		}
 	}
 	for _, kv := range prev {
 		if cur.Get(kv.Key) == "" {
-			fmt.Fprintf(w, "%s:\n", kv.Key)
+			fmt.Fprintf(w, "%s:\n", text.Terminal(kv.Key))
 		}
 	}
 }
@@ -141,7 +157,7 @@ func writeTable(w io.Writer, rows []analyze.Result, p painter) {
 	class := benchunit.ClassOf(unit)
 	var notes footnotes
 	tw := tabwriter.NewWriter(&trimWriter{w: w}, 0, 0, 3, ' ', 0)
-	fmt.Fprintf(tw, "%s\tbase\thead\tvs base\t\n", unit)
+	fmt.Fprintf(tw, "%s\tbase\thead\tvs base\t\n", text.Terminal(unit))
 	for _, r := range rows {
 		var centers []float64
 		for _, s := range []*analyze.Summary{r.Base, r.Head} {
@@ -150,7 +166,7 @@ func writeTable(w io.Writer, rows []analyze.Result, p painter) {
 			}
 		}
 		scaler := benchunit.CommonScale(centers, class)
-		fmt.Fprintf(tw, "%s\t%s\t%s\t", r.Benchmark, cellString(r.Base, scaler), cellString(r.Head, scaler))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t", text.Terminal(r.Benchmark), cellString(r.Base, scaler), cellString(r.Head, scaler))
 		if r.Base != nil && r.Head != nil {
 			fmt.Fprintf(tw, "%s (%s)\t", r.FormatDelta(), comparisonString(r))
 		} else {
@@ -176,16 +192,17 @@ func sign(x float64) int {
 	return 0
 }
 
-// comparisonString is benchmath's Comparison.String.
+// comparisonString is benchmath's Comparison.String: "p=0.002 n=10" or
+// "n=4+3", with the samples of the sides there are, "" for none.
 func comparisonString(r analyze.Result) string {
-	var s string
+	var parts []string
 	if r.P != 0 {
-		s = fmt.Sprintf("p=%0.3f ", r.P)
+		parts = append(parts, fmt.Sprintf("p=%0.3f", r.P))
 	}
-	if r.Base.N == r.Head.N {
-		return s + fmt.Sprintf("n=%d", r.Base.N)
+	if n := nString(r); n != "" {
+		parts = append(parts, "n="+n)
 	}
-	return s + fmt.Sprintf("n=%d+%d", r.Base.N, r.Head.N)
+	return strings.Join(parts, " ")
 }
 
 // geomeans returns the geometric means of the base and head centers of the
@@ -218,10 +235,10 @@ func writeHot(w io.Writer, hot []analyze.Hot) {
 	for _, h := range hot {
 		where := ""
 		if h.Service != "" {
-			where = " in " + h.Service
+			where = " in " + text.Terminal(h.Service)
 		}
-		fmt.Fprintf(tw, "      %s%s\t+%s\t%.0f%%\t(%s → %s)\n", h.Function, where,
-			Cost(h.Head-h.Base, h.Unit), 100*h.Share, Cost(h.Base, h.Unit), Cost(h.Head, h.Unit))
+		fmt.Fprintf(tw, "      %s%s\t%s\t%.0f%%\t(%s → %s)\n", text.Terminal(h.Function), where,
+			text.Terminal(hotGrowth(h)), 100*h.Share, text.Terminal(Cost(h.Base, h.Unit)), text.Terminal(Cost(h.Head, h.Unit)))
 	}
 	tw.Flush()
 }

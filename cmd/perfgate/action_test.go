@@ -20,6 +20,8 @@ type fakeGitHub struct {
 	comments []map[string]any
 	requests []string
 	forbid   bool // answer 403 to writes, as for a fork's token
+	events   []map[string]any
+	head     string // the head commit of pull request 2, for GET /pulls
 }
 
 func (f *fakeGitHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -36,6 +38,10 @@ func (f *fakeGitHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, `{"message":"Resource not accessible by integration"}`, http.StatusForbidden)
 	case r.Method == "GET" && r.URL.Path == "/repos/Codertocat/Hello-World/issues/2/comments":
 		json.NewEncoder(w).Encode(f.comments)
+	case r.Method == "GET" && r.URL.Path == "/repos/Codertocat/Hello-World/issues/2/events":
+		json.NewEncoder(w).Encode(f.events)
+	case r.Method == "GET" && r.URL.Path == "/repos/Codertocat/Hello-World/pulls":
+		json.NewEncoder(w).Encode([]map[string]any{{"number": 2, "head": map[string]any{"sha": f.head}}})
 	case f.forbid:
 		http.Error(w, `{"message":"Resource not accessible by integration"}`, http.StatusForbidden)
 	case r.Method == "POST" && r.URL.Path == "/repos/Codertocat/Hello-World/issues/2/comments":
@@ -69,12 +75,20 @@ func jsonNumber(v any) string {
 
 // prCheckout makes a repository as actions/checkout leaves it for a
 // pull_request event: HEAD is the merge of the pull request's head (which
-// makes BenchmarkProcess slower) into its base. It returns the directory and
-// the base, head and merge commits.
+// makes BenchmarkProcess slower) into its base. The base holds the
+// configuration, and a benchmark that tries to reach the token and to issue
+// workflow commands: neither may work. It returns the directory and the
+// base, head and merge commits.
 func prCheckout(t *testing.T) (dir, base, head, merge string) {
+	return prCheckoutWith(t, nil)
+}
+
+// prCheckoutWith is prCheckout with more changes in the pull request: the
+// files of change (path: content).
+func prCheckoutWith(t *testing.T, change map[string]string) (dir, base, head, merge string) {
 	dir = hotRepo(t, slowerProcess)
-	// The pull request's code tries to reach the token, and to issue a
-	// workflow command: neither may work.
+	slower := gitRun(t, dir, "rev-parse", "HEAD")
+	gitRun(t, dir, "checkout", "-q", "-b", "base", "HEAD~1")
 	writeFiles(t, dir, map[string]string{"leak_test.go": `package hot
 
 import (
@@ -92,18 +106,26 @@ func BenchmarkLeak(b *testing.B) {
 	for b.Loop() {
 	}
 }
-`, "perfgate.yml": "bench: {rounds: 6, benchtime: 20ms, profile: true}\nthresholds: {sec/op: 50%}\n"})
+`, "perfgate.yml": actionConfig})
 	gitRun(t, dir, "add", "-A")
-	gitRun(t, dir, "commit", "-qm", "the pull request")
+	gitRun(t, dir, "commit", "-qm", "perfgate")
+	base = gitRun(t, dir, "rev-parse", "HEAD")
+	gitRun(t, dir, "checkout", "-q", "-b", "pr")
+	gitRun(t, dir, "cherry-pick", slower)
+	if change != nil {
+		writeFiles(t, dir, change)
+		gitRun(t, dir, "add", "-A")
+		gitRun(t, dir, "commit", "-qm", "more of the pull request")
+	}
 	head = gitRun(t, dir, "rev-parse", "HEAD")
-	base = gitRun(t, dir, "rev-parse", "HEAD~2")
 	gitRun(t, dir, "checkout", "-q", "-b", "merge", base)
 	gitRun(t, dir, "merge", "-q", "--no-ff", "-m", "Merge "+head+" into "+base, head)
 	merge = gitRun(t, dir, "rev-parse", "HEAD")
-	// The base side must see the config and the leak test too: they are
-	// part of the base in a real repository.
 	return dir, base, head, merge
 }
+
+// actionConfig is the base's perfgate.yml in prCheckout.
+const actionConfig = "bench: {rounds: 6, benchtime: 20ms, profile: true}\nthresholds: {sec/op: 50%}\n"
 
 // actionEnv sets the environment of a GitHub Actions step for a
 // pull_request event on dir, with the REST API at api.
@@ -138,6 +160,7 @@ func actionEnv(t *testing.T, dir, base, head, merge, api, eventName string) (sum
 		"INPUT_CONFIG":        "perfgate.yml",
 		"INPUT_TOKEN":         "secret-token",
 		"INPUT_COMMENT":       "true",
+		"INPUT_ACCEPT-LABEL":  "perfgate: accept",
 	} {
 		t.Setenv(k, v)
 	}
@@ -227,25 +250,44 @@ func TestActionFork(t *testing.T) {
 		t.Error("no job summary")
 	}
 
-	// The second, privileged workflow posts the saved report.
-	gh := &fakeGitHub{}
+	// The second, privileged workflow publishes the run: it reads the
+	// verdict as data and renders the comment itself.
+	runs, _ := filepath.Glob(filepath.Join(dir, ".perfgate", "runs", "*", "verdict.json"))
+	if len(runs) != 1 {
+		t.Fatalf("%d runs with a verdict, want 1", len(runs))
+	}
+	gh := &fakeGitHub{head: head}
 	api2 := httptest.NewServer(gh)
 	defer api2.Close()
-	t.Setenv("GITHUB_API_URL", api2.URL)
-	t.Setenv("GITHUB_TOKEN", "secret-token") // perfgate action took it out of this process's environment
-	code, _, stderr := perfgate(t, context.Background(), "-C", dir, "comment", "--report", ".perfgate/report.md")
-	if code != exitPass {
-		t.Fatalf("perfgate comment: exit %d: %s", code, stderr)
+	workflowRun(t, dir, head, api2.URL)
+	t.Setenv("INPUT_MODE", "publish")
+	t.Setenv("INPUT_RUN", filepath.Dir(runs[0]))
+	code, stdout, stderr := perfgate(t, context.Background(), "-C", dir, "action")
+	if code != exitRegression {
+		t.Fatalf("publish: exit %d, want %d: %s", code, exitRegression, stderr)
 	}
 	if len(gh.comments) != 1 || !strings.Contains(gh.comments[0]["body"].(string), "BenchmarkProcess") {
-		t.Errorf("perfgate comment posted %v", gh.comments)
+		t.Errorf("publish posted %v", gh.comments)
 	}
-	// A file that is not a perfgate report is refused.
-	writeFiles(t, dir, map[string]string{"evil.md": "@everyone click here\n"})
-	if code, _, stderr := perfgate(t, context.Background(), "-C", dir, "comment", "--report", "evil.md"); code != exitError ||
-		!strings.Contains(stderr, "not a perfgate report") {
-		t.Errorf("perfgate comment on a foreign file: exit %d, %q", code, stderr)
+	if strings.Contains(stdout, "::stop-commands::") {
+		t.Error("publish ran the gate: it must run no code of the pull request")
 	}
+}
+
+// workflowRun sets the environment of a workflow_run event for the run of
+// the pull request whose head is head, as a fork's gives it: no pull
+// request number.
+func workflowRun(t *testing.T, dir, head, api string) {
+	t.Helper()
+	tmp := t.TempDir()
+	ev := `{"action": "completed", "workflow_run": {"id": 1, "event": "pull_request", "head_sha": "` + head + `",
+	  "head_branch": "pr", "pull_requests": [], "head_repository": {"full_name": "fork/Hello-World"}},
+	  "repository": {"full_name": "Codertocat/Hello-World", "html_url": "https://github.com/Codertocat/Hello-World"}}`
+	writeFiles(t, tmp, map[string]string{"event.json": ev})
+	t.Setenv("GITHUB_EVENT_NAME", "workflow_run")
+	t.Setenv("GITHUB_EVENT_PATH", filepath.Join(tmp, "event.json"))
+	t.Setenv("GITHUB_API_URL", api)
+	t.Setenv("GITHUB_TOKEN", "secret-token")
 }
 
 // TestActionPullRequestTarget: the gate runs the pull request's code, so a
@@ -255,9 +297,142 @@ func TestActionPullRequestTarget(t *testing.T) {
 	api := httptest.NewServer(&fakeGitHub{})
 	defer api.Close()
 	actionEnv(t, dir, base, head, merge, api.URL, "pull_request_target")
-	code, _, stderr := perfgate(t, context.Background(), "-C", dir, "action")
+	code, stdout, stderr := perfgate(t, context.Background(), "-C", dir, "action")
 	if code != exitError || !strings.Contains(stderr, "pull_request_target") {
 		t.Errorf("exit %d, stderr %q; want 2 refusing pull_request_target", code, stderr)
+	}
+	// Stopped before the gate, it still tells GitHub's interface why.
+	checkStopReported(t, stdout, "pull_request_target")
+}
+
+// checkStopReported checks that a step that stopped before the gate wrote
+// why in the job summary, the verdict output and an error annotation.
+func checkStopReported(t *testing.T, stdout, why string) {
+	t.Helper()
+	if !strings.Contains(stdout, "::error::perfgate: ") || !strings.Contains(stdout, why) {
+		t.Errorf("no error annotation saying %q:\n%s", why, stdout)
+	}
+	sum, _ := os.ReadFile(os.Getenv("GITHUB_STEP_SUMMARY"))
+	if text := strings.ReplaceAll(string(sum), `\`, ""); !strings.Contains(text, "perfgate: error") || !strings.Contains(text, why) {
+		t.Errorf("the job summary does not say the step failed (%q):\n%s", why, sum)
+	}
+	if out, _ := os.ReadFile(os.Getenv("GITHUB_OUTPUT")); !strings.Contains(string(out), "\nerror\n") {
+		t.Errorf("verdict output is not error:\n%s", out)
+	}
+}
+
+// TestActionBaseMissing: the base commit is not in the clone: the step
+// says so where the user looks.
+func TestActionBaseMissing(t *testing.T) {
+	dir, _, head, merge := prCheckout(t)
+	api := httptest.NewServer(&fakeGitHub{})
+	defer api.Close()
+	actionEnv(t, dir, "0123456789abcdef0123456789abcdef01234567", head, merge, api.URL, "pull_request")
+	t.Setenv("INPUT_BASE", "0123456789abcdef0123456789abcdef01234567")
+	code, stdout, _ := perfgate(t, context.Background(), "-C", dir, "action")
+	if code != exitError {
+		t.Fatalf("exit %d, want %d", code, exitError)
+	}
+	checkStopReported(t, stdout, "fetch")
+}
+
+// TestActionBaseConfig: a pull request that rewrites perfgate.yml to pass
+// (its head compared with itself, thresholds out of reach, one round) is
+// still gated by the base's configuration, and the report says so.
+func TestActionBaseConfig(t *testing.T) {
+	cheat := "sides:\n  head: {ref: HEAD~1}\nbench: {rounds: 1, benchtime: 10ms}\nthresholds: {sec/op: 10000%}\n"
+	dir, base, head, merge := prCheckoutWith(t, map[string]string{"perfgate.yml": cheat})
+	api := httptest.NewServer(&fakeGitHub{})
+	defer api.Close()
+	summary, _ := actionEnv(t, dir, base, head, merge, api.URL, "pull_request")
+	code, _, _ := perfgate(t, context.Background(), "-C", dir, "action")
+	if code != exitRegression {
+		t.Fatalf("exit %d, want %d: the head's perfgate.yml must not decide", code, exitRegression)
+	}
+	sum, _ := os.ReadFile(summary)
+	if !strings.Contains(string(sum), "the head changes perfgate.yml: the gate used the base") {
+		t.Errorf("the report does not say the base's configuration was used:\n%.2000s", sum)
+	}
+}
+
+// TestActionAcceptLabel: a label that someone with the right to add it
+// put on the pull request accepts its regression, and the report says who.
+func TestActionAcceptLabel(t *testing.T) {
+	dir, base, head, merge := prCheckout(t)
+	gh := &fakeGitHub{events: []map[string]any{
+		{"event": "labeled", "actor": map[string]any{"login": "someone"}, "label": map[string]any{"name": "perfgate: accept"}},
+		{"event": "unlabeled", "actor": map[string]any{"login": "someone"}, "label": map[string]any{"name": "perfgate: accept"}},
+		{"event": "labeled", "actor": map[string]any{"login": "octocat"}, "label": map[string]any{"name": "perfgate: accept"}},
+		{"event": "labeled", "actor": map[string]any{"login": "mallory"}, "label": map[string]any{"name": "bug"}},
+	}}
+	api := httptest.NewServer(gh)
+	defer api.Close()
+	summary, _ := actionEnv(t, dir, base, head, merge, api.URL, "pull_request")
+	code, stdout, _ := perfgate(t, context.Background(), "-C", dir, "action")
+	if code != exitPass {
+		t.Fatalf("exit %d, want 0: the regression is accepted", code)
+	}
+	if !strings.Contains(stdout, "::notice::perfgate: 1 regressions accepted by octocat") {
+		t.Errorf("no notice of who accepted it:\n%s", stdout)
+	}
+	if sum, _ := os.ReadFile(summary); !strings.Contains(string(sum), "accepted by octocat") {
+		t.Error("the report does not say the regression was accepted, and by whom")
+	}
+	// Taken off again, it accepts nothing.
+	gh.mu.Lock()
+	gh.events = append(gh.events, map[string]any{"event": "unlabeled", "actor": map[string]any{"login": "octocat"}, "label": map[string]any{"name": "perfgate: accept"}})
+	gh.mu.Unlock()
+	actionEnv(t, dir, base, head, merge, api.URL, "pull_request")
+	if code, _, _ := perfgate(t, context.Background(), "-C", dir, "action"); code != exitRegression {
+		t.Errorf("exit %d after the label was removed, want %d", code, exitRegression)
+	}
+}
+
+// TestActionMeasureThenPublish: the gate split over two jobs. The
+// measuring job runs the pull request's code with no token at all and
+// leaves the run directory; the publishing job runs none of it, reads the
+// run as data, reports and fails the check.
+func TestActionMeasureThenPublish(t *testing.T) {
+	dir, base, head, merge := prCheckout(t)
+	gh := &fakeGitHub{}
+	api := httptest.NewServer(gh)
+	defer api.Close()
+	summary, _ := actionEnv(t, dir, base, head, merge, api.URL, "pull_request")
+	for _, k := range []string{"GITHUB_TOKEN", "INPUT_TOKEN"} {
+		os.Unsetenv(k)
+	}
+	run := filepath.Join(t.TempDir(), "run")
+	t.Setenv("INPUT_MODE", "measure")
+	t.Setenv("INPUT_RUN", run)
+	code, stdout, _ := perfgate(t, context.Background(), "-C", dir, "action")
+	if code != exitPass {
+		t.Fatalf("measure: exit %d, want 0 (publishing decides)", code)
+	}
+	if sum, _ := os.ReadFile(summary); len(sum) > 0 {
+		t.Errorf("measure wrote a job summary:\n%.300s", sum)
+	}
+	if strings.Contains(stdout, "::error file=") || len(gh.requests) > 0 {
+		t.Errorf("measure reported to GitHub: %q", gh.requests)
+	}
+	if _, err := os.Stat(filepath.Join(run, "verdict.json")); err != nil {
+		t.Fatalf("no verdict.json in the run: %v", err)
+	}
+
+	actionEnv(t, dir, base, head, merge, api.URL, "pull_request")
+	t.Setenv("INPUT_MODE", "publish")
+	t.Setenv("INPUT_RUN", run)
+	code, stdout, _ = perfgate(t, context.Background(), "-C", dir, "action")
+	if code != exitRegression {
+		t.Fatalf("publish: exit %d, want %d", code, exitRegression)
+	}
+	if strings.Contains(stdout, "::stop-commands::") {
+		t.Error("publish ran the gate")
+	}
+	if !strings.Contains(stdout, "::error file=hot_test.go,line=") {
+		t.Errorf("publish did not annotate the regressed benchmark:\n%s", stdout)
+	}
+	if len(gh.comments) != 1 || !strings.Contains(gh.comments[0]["body"].(string), "BenchmarkProcess") {
+		t.Errorf("comments %v, want one report", gh.comments)
 	}
 }
 

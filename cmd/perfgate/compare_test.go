@@ -26,6 +26,15 @@ func TestCompare(t *testing.T) {
 		t.Fatal(err)
 	}
 	bs += "/"
+	// cpu: MachineA and MachineB against MachineC, in dir so that the
+	// error names them as the command line does.
+	for _, name := range []string{"machines-old.txt", "machines-new.txt"} {
+		data, err := os.ReadFile(bs + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeFiles(t, dir, map[string]string{name: string(data)})
+	}
 	for _, tt := range []struct {
 		name     string
 		args     []string
@@ -50,6 +59,16 @@ func TestCompare(t *testing.T) {
 		{name: "bad threshold", args: []string{"fast.txt", "slow.txt", "--threshold", "sec/op"}, code: exitError, stderr: []string{"UNIT=PCT"}},
 		{name: "bad percentage", args: []string{"fast.txt", "slow.txt", "--threshold", "sec/op=lots"}, code: exitError, stderr: []string{`"lots"`}},
 		{name: "one file", args: []string{"fast.txt"}, code: exitError, stderr: []string{"accepts 2 arg"}},
+		{name: "no shared configuration", args: []string{"machines-old.txt", "machines-new.txt"}, code: exitError,
+			stderr: []string{"perfgate: comparing machines-old.txt and machines-new.txt: the files share no configuration: " +
+				"cpu is MachineA, MachineB in machines-old.txt and MachineC in machines-new.txt (pass --ignore cpu to compare across it)\n"},
+			wantJSON: analyze.Error},
+		{name: "ignore", args: []string{"machines-old.txt", "machines-new.txt", "--ignore", "cpu"}, code: exitPass,
+			stdout: []string{"-38.69% (p=0.000 n=12+10)", "improvement"}, wantJSON: analyze.Pass},
+		{name: "ignore, repeated", args: []string{"machines-old.txt", "machines-new.txt", "--ignore", "note", "--ignore", "goos, cpu"}, code: exitPass,
+			stdout: []string{"n=12+10"}},
+		{name: "ignore an empty key", args: []string{"fast.txt", "slow.txt", "--ignore", "cpu,"}, code: exitError, stderr: []string{`--ignore "cpu,"`, "KEY[,KEY]"}},
+		{name: "ignore .fullname", args: []string{"fast.txt", "slow.txt", "--ignore", ".fullname"}, code: exitError, stderr: []string{`".fullname"`}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			jsonFile := filepath.Join(t.TempDir(), "v.json")

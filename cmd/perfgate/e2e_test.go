@@ -585,3 +585,30 @@ func TestBenchLeavesOtherWorktrees(t *testing.T) {
 		t.Errorf("%d worktrees, want the main one and the user's", n)
 	}
 }
+
+// TestBenchDeletedBenchmarks: a head that deleted its benchmarks (or moved
+// their package) is reported as base-only results, not an error, and the
+// report says so first; bench.require_all fails it.
+func TestBenchDeletedBenchmarks(t *testing.T) {
+	dir := newRepo(t, 1)
+	if err := os.Remove(filepath.Join(dir, "tw_test.go")); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"-C", dir, "bench", "--base", "HEAD", "--rounds", "2", "--benchtime", "10ms", "--profile=false"}
+	verdict := filepath.Join(t.TempDir(), "verdict.json")
+	code, stdout, _ := perfgate(t, context.Background(), append(args, "--out", filepath.Join(t.TempDir(), "run"), "--json", verdict)...)
+	if code != exitPass {
+		t.Fatalf("exit %d, want %d", code, exitPass)
+	}
+	v := mustVerdict(t, verdict)
+	if r := findResult(v, "BenchmarkSlow", "sec/op"); r == nil || r.Status != analyze.StatusBaseOnly {
+		t.Errorf("BenchmarkSlow = %+v, want base-only", r)
+	}
+	if !strings.Contains(stdout, "no longer run") || !strings.Contains(stdout, "BenchmarkSlow") {
+		t.Errorf("the report does not list the benchmarks the head no longer runs first:\n%s", stdout)
+	}
+	writeFiles(t, dir, map[string]string{"perfgate.yml": "bench: {require_all: true}\n"})
+	if code, _, _ := perfgate(t, context.Background(), append(args, "--out", filepath.Join(t.TempDir(), "run"))...); code != exitRegression {
+		t.Errorf("with require_all: exit %d, want %d", code, exitRegression)
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/google/pprof/profile"
 	"github.com/spf13/cobra"
@@ -49,7 +48,7 @@ program shows unchanged functions as cheaper per second.`,
 						hot[i].Unit = strings.TrimSuffix(hot[i].Unit, "/op")
 					}
 				}
-				return printRank(g, hot)
+				return report.HotRank(g.stdout, hot)
 			}
 			base, err := profiler.Load(g.path(basePath))
 			if err != nil {
@@ -89,7 +88,7 @@ program shows unchanged functions as cheaper per second.`,
 					return err
 				}
 			}
-			return printDiff(g, hot)
+			return report.HotDiff(g.stdout, hot)
 		},
 	}
 	fl := cmd.Flags()
@@ -107,36 +106,4 @@ func warnSymbols(g *globals, name string, p *profile.Profile) {
 	if !analyze.Symbolized(p) {
 		fmt.Fprintf(g.stderr, "perfgate: note: %s has no symbols: functions are shown as addresses\n", name)
 	}
-}
-
-func printRank(g *globals, hot []analyze.Hot) error {
-	tw := tabwriter.NewWriter(g.stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "flat\tflat%\tcum\t\t")
-	for _, h := range hot {
-		fmt.Fprintf(tw, "%s\t%.2f%%\t%s\t\t%s\n", report.Cost(h.Head, h.Unit), 100*h.Share, report.Cost(h.HeadCum, h.Unit), h.Function)
-	}
-	return tw.Flush()
-}
-
-func printDiff(g *globals, hot []analyze.Hot) error {
-	if len(hot) == 0 {
-		fmt.Fprintln(g.stdout, "no function grew")
-		return nil
-	}
-	tw := tabwriter.NewWriter(g.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "growth\tshare\tbase\thead\tfunction")
-	for _, h := range hot {
-		fmt.Fprintf(tw, "+%s\t%.0f%%\t%s\t%s\t%s\n", report.Cost(h.Head-h.Base, h.Unit), 100*h.Share,
-			report.Cost(h.Base, h.Unit), report.Cost(h.Head, h.Unit), h.Function)
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	if len(hot[0].Path) > 0 {
-		fmt.Fprintf(g.stdout, "\npath to %s:\n", hot[0].Function)
-		for i, f := range hot[0].Path {
-			fmt.Fprintf(g.stdout, "%*s%s\n", 2+2*min(i, 20), "", f)
-		}
-	}
-	return nil
 }

@@ -88,7 +88,7 @@ bad config or a failure of the tool or the workload; 3 inconclusive (only with
 	pf.StringVar(&g.json, "json", "", "write the verdict as JSON to `FILE`")
 	pf.BoolVar(&g.strict, "strict", false, "exit 3 when the verdict is inconclusive")
 	pf.IntVar(&g.keepRuns, "keep-runs", rundir.DefaultKeep, "run directories to keep under .perfgate/runs, the newest (0: all)")
-	root.AddCommand(compareCmd(g), benchCmd(g), runCmd(g), loadCmd(g), hotCmd(g), reportCmd(g), actionCmd(g), commentCmd(g), selftestCmd(g))
+	root.AddCommand(compareCmd(g), benchCmd(g), runCmd(g), loadCmd(g), hotCmd(g), reportCmd(g), actionCmd(g), selftestCmd(g))
 
 	err := root.ExecuteContext(ctx)
 	var ee exitErr
@@ -102,7 +102,9 @@ bad config or a failure of the tool or the workload; 3 inconclusive (only with
 		err = fmt.Errorf("interrupted: %w", err)
 	}
 	reason := text.OneLine(err.Error())
-	fmt.Fprintf(stderr, "perfgate: %s\n", reason)
+	// The reason may quote the code under test (a panic, a service's
+	// log): its control characters are shown, not sent to the terminal.
+	fmt.Fprintf(stderr, "perfgate: %s\n", text.Terminal(reason))
 	if g.json != "" {
 		if werr := rundir.WriteVerdict(g.path(g.json), analyze.Failed(reason)); werr != nil {
 			fmt.Fprintf(stderr, "perfgate: %s\n", text.OneLine(werr.Error()))

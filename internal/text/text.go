@@ -4,6 +4,8 @@
 package text
 
 import (
+	"fmt"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -47,4 +49,62 @@ func IsHex(s string) bool {
 		}
 	}
 	return s != ""
+}
+
+// Terminal is untrusted text as the text report and perfgate hot print
+// it. Untrusted is everything the code under test wrote: benchmark names,
+// configuration keys and values, units, function names and call paths,
+// service names, notes and warnings that quote them, the verdict's error,
+// and all of a verdict read back from a file. Printed raw, it could drive
+// the terminal (escape sequences, BEL, CR), reorder what is read (bidi
+// overrides), or issue a workflow command to the GitHub Actions runner
+// that reads the output of a plain CI step. So:
+//
+//   - what is not printable (C0 controls with ESC, BEL, CR, line breaks
+//     and tabs, DEL, C1 controls, format characters such as the bidi
+//     overrides U+202E and U+2066, spaces other than U+0020) is written as
+//     Go's %q writes it: \x1b, \a, \r, \n, \u202e; a byte that is not
+//     UTF-8 as \xff;
+//   - a colon that begins the text, after spaces, is written \x3a: the
+//     runner reads a line that begins with "::" after white space as a
+//     command, and the text may begin a line, or be followed by the
+//     report's own ": ";
+//   - "##[", which the runner's legacy syntax reads anywhere in a line, is
+//     written "##\x5b".
+//
+// The escapes are for the eye, not to be read back: a backslash is left as
+// it is. Text with nothing to escape comes back as it is.
+func Terminal(s string) string {
+	var b strings.Builder
+	lead := true // only spaces so far
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case lead && r == ':':
+			b.WriteString(`\x3a`)
+		case r == '[' && strings.HasSuffix(s[:i], "##"):
+			b.WriteString(`\x5b`)
+		default:
+			WriteVisible(&b, s[i:i+size])
+		}
+		lead = lead && r == ' '
+		i += size
+	}
+	return b.String()
+}
+
+// WriteVisible writes one character, or a byte that is not UTF-8, as it
+// is when it is printable and as Go's %q escapes it when it is not:
+// "\x1b", "\a", "\u202e", "\xff".
+func WriteVisible(b *strings.Builder, c string) {
+	r, size := utf8.DecodeRuneInString(c)
+	switch {
+	case r == utf8.RuneError && size == 1:
+		fmt.Fprintf(b, `\x%02x`, c[0])
+	case strconv.IsPrint(r):
+		b.WriteString(c)
+	default:
+		q := strconv.QuoteRune(r)
+		b.WriteString(q[1 : len(q)-1])
+	}
 }
