@@ -29,7 +29,9 @@ const MaxAnnotations = 10
 // worst regressed benchmarks, at most MaxAnnotations, and a notice that
 // says how many more there are. One annotation covers all the regressed
 // units of a benchmark; the worst is the largest change beyond its
-// threshold. locate maps a benchmark's full name to its file, relative to
+// threshold; the function most of a regression's growth is in is said
+// once per explanation (analyze.Explanation), not for each result it
+// explains. locate maps a benchmark's full name to its file, relative to
 // the repository's root, and line; a benchmark it cannot place is
 // annotated without a file. Benchmark and function names come from the
 // pull request: go-githubactions escapes them as the runner's command
@@ -41,12 +43,13 @@ func Annotate(a *githubactions.Action, v *analyze.Verdict, locate func(benchmark
 	}
 	type group struct {
 		benchmark string
-		results   []analyze.Result
+		results   []explainedResult
 		worst     float64
 	}
 	var groups []*group
 	byKey := map[string]*group{}
-	for _, r := range v.Results {
+	explained := v.Explained()
+	for i, r := range v.Results {
 		if r.Status != analyze.StatusRegression {
 			continue
 		}
@@ -57,7 +60,11 @@ func Annotate(a *githubactions.Action, v *analyze.Verdict, locate func(benchmark
 			byKey[key] = g
 			groups = append(groups, g)
 		}
-		g.results = append(g.results, r)
+		x := explainedResult{Result: r, explanation: -1, hot: r.Hot}
+		if j := explained[i]; j >= 0 {
+			x.explanation, x.hot = j, v.Explanations[j].Hot
+		}
+		g.results = append(g.results, x)
 		g.worst = max(g.worst, severity(r))
 	}
 	// Worst first; the stable sort keeps the verdict's order among equals.
@@ -72,7 +79,7 @@ func Annotate(a *githubactions.Action, v *analyze.Verdict, locate func(benchmark
 			})
 			break
 		}
-		slices.SortStableFunc(g.results, func(x, y analyze.Result) int { return cmp.Compare(severity(y), severity(x)) })
+		slices.SortStableFunc(g.results, func(x, y explainedResult) int { return cmp.Compare(severity(y.Result), severity(x.Result)) })
 		props := githubactions.CommandProperties{"title": "perfgate: performance regression"}
 		if locate != nil {
 			if file, line, ok := locate(g.benchmark); ok && file != "" {
@@ -96,13 +103,27 @@ func severity(r analyze.Result) float64 {
 	return d - r.Threshold
 }
 
+// explainedResult is a regressed result with the hot functions that
+// explain it: its explanation's (the index of it in the verdict's
+// Explanations), or, with explanation -1, its own.
+type explainedResult struct {
+	analyze.Result
+	explanation int
+	hot         []analyze.Hot
+}
+
 // annotationMessage describes a benchmark's regressions on one line (the
-// escaping keeps it one line whatever the names hold).
-func annotationMessage(benchmark string, rs []analyze.Result) string {
+// escaping keeps it one line whatever the names hold), each with its
+// delta, both sides' centers, p-value and threshold; and where the time
+// went, once per explanation (after the first of the results it explains)
+// or for a result that no explanation explains, its own.
+func annotationMessage(benchmark string, rs []explainedResult) string {
 	var b strings.Builder
 	b.WriteString(benchmark)
 	b.WriteString(" regressed:")
-	for i, r := range rs {
+	said := make(map[int]bool) // the explanations whose function is said
+	for i, x := range rs {
+		r := x.Result
 		if i > 0 {
 			b.WriteString(";")
 		}
@@ -111,8 +132,19 @@ func annotationMessage(benchmark string, rs []analyze.Result) string {
 			fmt.Fprintf(&b, " (%.4g → %.4g)", r.Base.Center, r.Head.Center)
 		}
 		fmt.Fprintf(&b, ", p=%.2g, threshold %.0f%%", r.P, r.Threshold*100)
-		if len(r.Hot) > 0 {
-			fmt.Fprintf(&b, ", mostly in %s (%.0f%% of the growth)", r.Hot[0].Function, r.Hot[0].Share*100)
+		if x.explanation >= 0 {
+			if said[x.explanation] {
+				continue
+			}
+			said[x.explanation] = true
+		}
+		if len(x.hot) > 0 {
+			h := x.hot[0]
+			fmt.Fprintf(&b, ", mostly in %s", h.Function)
+			if h.Service != "" {
+				fmt.Fprintf(&b, " in %s", h.Service)
+			}
+			fmt.Fprintf(&b, " (%.0f%% of the growth)", h.Share*100)
 		}
 	}
 	return b.String()

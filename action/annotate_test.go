@@ -159,3 +159,48 @@ func TestLocateBenchmark(t *testing.T) {
 		}
 	}
 }
+
+// TestAnnotateExplained: the function behind regressions that one
+// explanation explains is said once in their benchmark's annotation,
+// after the worst of them; a regression no explanation explains keeps its
+// own.
+func TestAnnotateExplained(t *testing.T) {
+	cart := analyze.LoadName{Scenario: "checkout", Service: "cart"}.String()
+	hot := []analyze.Hot{{Function: "net/http.(*persistConn).roundTrip", Service: "cart", Kind: "network", Share: 0.56}}
+	v := &analyze.Verdict{Verdict: analyze.Regression}
+	for i, unit := range []string{"sec/op", "p50-sec", "p90-sec", "p99-sec", "max-sec"} {
+		r := regression(cart, 2+float64(i)/10, 0.1)
+		r.Unit, r.Config, r.Hot = unit, nil, hot
+		v.Results = append(v.Results, r)
+	}
+	cpu := regression(cart, 0.5, 0.1)
+	cpu.Unit, cpu.Config = "cpu-sec/op", nil
+	cpu.Hot = []analyze.Hot{{Function: "own.F", Share: 0.9}}
+	v.Results = append(v.Results, cpu)
+	v.Explanations = []analyze.Explanation{{
+		Benchmark: analyze.LoadName{Scenario: "checkout"}.String(),
+		Units:     []string{"sec/op", "p50-sec", "p90-sec", "p99-sec", "max-sec"},
+		Hot:       hot,
+	}}
+	r := newRunner(t, "pull_request", "pull_request_opened.json")
+	Annotate(r.action(), v, nil)
+	cmds := runnerCommands(r.out.String())
+	if len(cmds) != 1 || cmds[0].Name != "error" {
+		t.Fatalf("commands %+v, want one error annotation", cmds)
+	}
+	msg := cmds[0].Data
+	if n := strings.Count(msg, "mostly in net/http.(*persistConn).roundTrip in cart (56% of the growth)"); n != 1 {
+		t.Errorf("the explanation's function is said %d times, want once: %q", n, msg)
+	}
+	if !strings.Contains(msg, " max-sec +240.00%") || !strings.Contains(msg, "threshold 10%, mostly in net/http") {
+		t.Errorf("the function is not said after the worst regression: %q", msg)
+	}
+	if !strings.Contains(msg, "cpu-sec/op +50.00% (1e-06 → 1.5e-06), p=0.0002, threshold 10%, mostly in own.F (90% of the growth)") {
+		t.Errorf("the result no explanation explains lost its own function: %q", msg)
+	}
+	for _, unit := range []string{"sec/op", "p50-sec", "p90-sec", "p99-sec", "max-sec", "cpu-sec/op"} {
+		if !strings.Contains(msg, " "+unit+" +") {
+			t.Errorf("the annotation lacks %s: %q", unit, msg)
+		}
+	}
+}

@@ -232,6 +232,9 @@ func Compare(base, head *Results, opts Options) (*Verdict, error) {
 	if compared == 0 && !empty {
 		return nil, errors.New("no benchmark ran on both sides: nothing to compare")
 	}
+	// A load scenario's response time and throughput come before the
+	// resources of its services, as a reader asks.
+	slices.SortStableFunc(v.Results, func(a, b Result) int { return isResource(a) - isResource(b) })
 	if opts.Paired {
 		v.Paired, v.Looks = true, max(opts.Looks, 1)
 		decidePaired(v, opts.Alpha/float64(v.Looks))
@@ -660,4 +663,13 @@ func appendErrors(dst []string, errs []error) []string {
 		dst = append(dst, e.Error())
 	}
 	return dst
+}
+
+// isResource is 1 for a load result that is a service's resource (its CPU
+// time per request, its peak memory), 0 for any other.
+func isResource(r Result) int {
+	if _, ok := ParseLoadName(r.Benchmark); ok && (r.Unit == "cpu-sec/op" || r.Unit == "peak-rss-B") {
+		return 1
+	}
+	return 0
 }

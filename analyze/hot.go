@@ -40,6 +40,7 @@ package analyze
 import (
 	"cmp"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 
@@ -52,6 +53,16 @@ type Hot struct {
 	Function string `json:"function"`
 	// Service is the service the function ran in, for profiles from load.
 	Service string `json:"service,omitempty"`
+	// Kind is what the time was spent doing, for time profiles of load:
+	// "on-cpu", or off-CPU "network", "sync", "syscall", "scheduling".
+	Kind string `json:"kind,omitempty"`
+	// BaseSamples and HeadSamples are the sampled events behind Base and
+	// Head (CPU samples, sampled allocations, blocking events).
+	BaseSamples int64 `json:"base_samples,omitempty"`
+	HeadSamples int64 `json:"head_samples,omitempty"`
+	// P is the Holm-adjusted p-value of the function's growth per unit of
+	// work, from its sample counts (Diff with a significance level).
+	P float64 `json:"p,omitempty"`
 	// Base and Head are the flat cost per unit of work, in Unit, on each
 	// side. Rank, which looks at one side, fills Head and HeadCum only.
 	Base float64 `json:"base"`
@@ -84,6 +95,15 @@ type HotOptions struct {
 	SampleType string
 	// Top is how many functions to return; 0 means all.
 	Top int
+	// Alpha, for Diff, is the significance level of the test of each
+	// function's growth (signif.go), Holm-corrected over the functions
+	// tested: only the functions whose growth is significant are
+	// returned. 0 returns every function that grew, untested.
+	Alpha float64
+	// NodeFraction, for Rank, drops the functions whose absolute
+	// cumulative value is at most this fraction of the total, as pprof's
+	// -nodefraction (0.005 by default in go tool pprof) does; 0 keeps all.
+	NodeFraction float64
 }
 
 // Rank returns the functions of one side by flat cost per unit of work,
@@ -104,6 +124,9 @@ func Rank(side ProfileSide, opts HotOptions) ([]Hot, error) {
 	if opts.Top < 0 {
 		return nil, fmt.Errorf("ranking hot functions: top %d is negative", opts.Top)
 	}
+	if f := opts.NodeFraction; f < 0 || math.IsNaN(f) || math.IsInf(f, 0) {
+		return nil, fmt.Errorf("ranking hot functions: node fraction %v is not a fraction", f)
+	}
 	types, err := checkProfileSide(profileSideLabel("profile", side.Service), side)
 	if err != nil {
 		return nil, err
@@ -118,9 +141,27 @@ func Rank(side ProfileSide, opts HotOptions) ([]Hot, error) {
 	}
 	flat := func(n int32) int64 { return t.flat[n][headSide] }
 	cum := func(n int32) int64 { return t.cum[n][headSide] }
+	// The node fraction's cutoff, as pprof's report.newTrimmedGraph
+	// computes it: the total is the sum of the flat values of the graph's
+	// nodes (signed: every sample with a stack gives its value to its
+	// leaf), the cutoff |int64(total × fraction)|, and a node is kept
+	// when its absolute cumulative value is at least the cutoff
+	// (graph.getNodesAboveCumCutoff). Keeping the nodes and rebuilding
+	// the graph, as pprof does, changes no kept node's values: a sample's
+	// flat value goes to its leaf only if the leaf is kept, and every
+	// node counts a sample's value once in its cumulative value either
+	// way.
+	var cutoff int64
+	if opts.NodeFraction > 0 {
+		var total int64
+		for n := range int32(len(t.names)) {
+			total += flat(n)
+		}
+		cutoff = abs64(int64(float64(total) * opts.NodeFraction))
+	}
 	nodes := make([]int32, 0, len(t.names))
 	for n := range int32(len(t.names)) {
-		if flat(n) != 0 || cum(n) != 0 {
+		if (flat(n) != 0 || cum(n) != 0) && abs64(cum(n)) >= cutoff {
 			nodes = append(nodes, n)
 		}
 	}
@@ -137,6 +178,28 @@ func Rank(side ProfileSide, opts HotOptions) ([]Hot, error) {
 		nodes = nodes[:opts.Top]
 	}
 	paths := t.paths(side.Profiles, vi, nodes)
+	// The sampled events behind each function's flat value, counted as
+	// Diff counts them (eventCounter: a CPU profile's "samples", the
+	// sampled allocations of a heap profile scaled back from its
+	// objects, contentions, events), over the samples whose leaf it is;
+	// a profile that counts no events counts each of its samples (with a
+	// value of the sample type) as one.
+	events := make([]float64, len(t.names))
+	for _, p := range side.Profiles {
+		count := eventCounter(p, vi)
+		locs := t.locations(p)
+		for _, s := range p.Sample {
+			if s.Value[vi] == 0 || len(s.Location) == 0 {
+				continue
+			}
+			ns := locs.nodes(s.Location[0])
+			e := 1.0
+			if count != nil {
+				e = count(s)
+			}
+			events[ns[len(ns)-1]] += e
+		}
+	}
 	unit := hotUnit(types[vi])
 	total := t.total[headSide]
 	hot := make([]Hot, len(nodes))
@@ -146,13 +209,14 @@ func Rank(side ProfileSide, opts HotOptions) ([]Hot, error) {
 			share = float64(flat(n)) / float64(total)
 		}
 		hot[i] = Hot{
-			Function: t.names[n],
-			Service:  side.Service,
-			Head:     float64(flat(n)) / side.Work,
-			HeadCum:  float64(cum(n)) / side.Work,
-			Share:    share,
-			Unit:     unit,
-			Path:     paths[i],
+			Function:    t.names[n],
+			Service:     side.Service,
+			HeadSamples: int64(math.Round(events[n])),
+			Head:        float64(flat(n)) / side.Work,
+			HeadCum:     float64(cum(n)) / side.Work,
+			Share:       share,
+			Unit:        unit,
+			Path:        paths[i],
 		}
 	}
 	return hot, nil
@@ -222,6 +286,59 @@ func Diff(diffs []ProfileDiff, opts HotOptions) ([]Hot, error) {
 			}
 		}
 	}
+	// The sampled events behind each function, and, with Alpha, the test
+	// of its growth.
+	stats := make([]map[int32]*flatStats, len(diffs))
+	counted := true
+	for i, d := range diffs {
+		var ok bool
+		if stats[i], ok = flatStatsOf(tallies[i], d, vi); !ok {
+			counted = false
+		}
+	}
+	pvalue := map[entry]float64{}
+	if opts.Alpha > 0 {
+		if !counted {
+			return nil, fmt.Errorf("ranking hot functions: the profiles count no events (%s), so their growth cannot be tested", formatSampleTypes(types))
+		}
+		var total float64
+		for _, st := range stats {
+			for _, s := range st {
+				total += s.value[baseSide] + s.value[headSide]
+			}
+		}
+		var tested []entry
+		var ps []float64
+		for _, e := range entries {
+			s := stats[e.diff][e.node]
+			if s != nil && s.value[baseSide]+s.value[headSide] >= testedFraction*total {
+				tested = append(tested, e)
+				ps = append(ps, growthP(s))
+			}
+		}
+		// Functions that shrank or are too small are tested too in
+		// the correction's count: every function above the fraction.
+		m := len(tested)
+		for i, st := range stats {
+			for n, s := range st {
+				if s.value[baseSide]+s.value[headSide] >= testedFraction*total && !(float64(tallies[i].flat[n][baseSide]+tallies[i].flat[n][headSide]) > 0) {
+					m++
+				}
+			}
+		}
+		adj := holmOf(ps, m)
+		for i, e := range tested {
+			pvalue[e] = adj[i]
+		}
+		entries = slices.DeleteFunc(entries, func(e entry) bool {
+			p, ok := pvalue[e]
+			return !ok || p > opts.Alpha
+		})
+		growth = 0
+		for _, e := range entries {
+			growth += e.growth
+		}
+	}
 	slices.SortFunc(entries, func(a, b entry) int {
 		if c := cmp.Compare(b.growth, a.growth); c != 0 {
 			return c
@@ -280,6 +397,12 @@ func Diff(diffs []ProfileDiff, opts HotOptions) ([]Hot, error) {
 			Share: e.growth / growth,
 			Unit:  unit,
 			Path:  paths[i],
+			Kind:  diffs[e.diff].Kind,
+			P:     pvalue[e],
+		}
+		if s := stats[e.diff][n]; s != nil {
+			hot[i].BaseSamples = int64(math.Round(s.events[baseSide]))
+			hot[i].HeadSamples = int64(math.Round(s.events[headSide]))
 		}
 	}
 	return hot, nil

@@ -676,7 +676,7 @@ func TestDiffRanksItsDiff(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		back[i] = ProfileDiff{Service: d.Service, Diff: p, Work: d.Work}
+		back[i] = ProfileDiff{Service: d.Service, Diff: p, Work: d.Work, BaseWork: d.BaseWork, Kind: d.Kind}
 	}
 	again, err := Diff(back, HotOptions{})
 	if err != nil {

@@ -193,25 +193,9 @@ func tarone(minP []float64, alpha float64) []bool {
 // p-values (k from 0) is compared with alpha/(m-k), in order, until one is
 // not below it.
 func holm(p []float64, alpha float64) []bool {
-	idx := make([]int, len(p))
-	for i := range idx {
-		idx[i] = i
-	}
-	slices.SortStableFunc(idx, func(a, b int) int {
-		switch {
-		case p[a] < p[b]:
-			return -1
-		case p[a] > p[b]:
-			return 1
-		}
-		return 0
-	})
 	reject := make([]bool, len(p))
-	for k, i := range idx {
-		if p[i] > alpha/float64(len(p)-k) {
-			break
-		}
-		reject[i] = true
+	for i, adj := range holmOf(p, len(p)) {
+		reject[i] = adj <= alpha
 	}
 	return reject
 }

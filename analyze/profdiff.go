@@ -20,6 +20,10 @@ type ProfileSide struct {
 	// Work is the units of work the profiles cover together: benchmark
 	// iterations, requests. It must be > 0 (at least 1e-9) and finite.
 	Work float64
+	// Kind, for time profiles, says what the time was spent doing:
+	// "on-cpu", or an off-CPU kind ("network", "sync", "syscall",
+	// "scheduling"). Sides are matched by Service and Kind.
+	Kind string
 }
 
 // ProfileDiff is one service's profiles compared, as DiffProfiles builds
@@ -41,6 +45,12 @@ type ProfileDiff struct {
 	// Work is the units of work the head side's profiles cover, the work
 	// the values of Base, Head and Diff are for.
 	Work float64
+	// BaseWork is the units of work the base side's profiles cover, before
+	// Base was scaled to Work; 0 when Base is nil.
+	BaseWork float64
+	// Kind is what the time of a time profile was spent doing ("on-cpu",
+	// "network", ...), copied from the sides; "" for other profiles.
+	Kind string
 }
 
 // DiffProfiles compares the base side's profiles with the head side's,
@@ -98,33 +108,36 @@ func DiffProfiles(base, head []ProfileSide, sampleType string) ([]ProfileDiff, e
 		return nil, fmt.Errorf("diffing profiles: %w", err)
 	}
 
-	var services []string
-	sides := map[string]*[2]ProfileSide{} // by service: base, head
+	type key struct{ service, kind string }
+	var services []key
+	sides := map[key]*[2]ProfileSide{} // by service and kind: base, head
 	add := func(into *ProfileSide, side ProfileSide) {
 		into.Profiles = slices.Concat(into.Profiles, side.Profiles)
 		into.Work += side.Work
 	}
 	for _, side := range head {
-		sv := sides[side.Service]
+		k := key{side.Service, side.Kind}
+		sv := sides[k]
 		if sv == nil {
 			sv = new([2]ProfileSide)
-			sides[side.Service] = sv
-			services = append(services, side.Service)
+			sides[k] = sv
+			services = append(services, k)
 		}
 		add(&sv[headSide], side)
 	}
 	for _, side := range base {
-		if sv := sides[side.Service]; sv != nil { // else on the base side only: nothing of it grew
+		if sv := sides[key{side.Service, side.Kind}]; sv != nil { // else on the base side only: nothing of it grew
 			add(&sv[baseSide], side)
 		}
 	}
 	diffs := make([]ProfileDiff, len(services))
-	for i, name := range services {
-		sv := sides[name]
-		d, err := diffService(name, sv[baseSide], sv[headSide], types[vi].Type)
+	for i, k := range services {
+		sv := sides[k]
+		d, err := diffService(k.service, sv[baseSide], sv[headSide], types[vi].Type)
 		if err != nil {
 			return nil, fmt.Errorf("diffing profiles: %w", err)
 		}
+		d.Kind = k.kind
 		diffs[i] = d
 	}
 	return diffs, nil
@@ -157,7 +170,7 @@ func diffService(service string, base, head ProfileSide, sampleType string) (Pro
 		return ProfileDiff{}, fmt.Errorf("merging head profiles%s with base: %w", of, err)
 	}
 	diff.DefaultSampleType = sampleType
-	d.Base, d.Diff = b, diff
+	d.Base, d.Diff, d.BaseWork = b, diff, base.Work
 	return d, nil
 }
 
@@ -168,22 +181,7 @@ func diffService(service string, base, head ProfileSide, sampleType string) (Pro
 // profile.Merge only reads: Profile.Copy, an encoding and a decoding of all
 // of b, would cost about as much as the merge itself.
 func diffBase(b *profile.Profile) *profile.Profile {
-	nb := &profile.Profile{
-		SampleType:        b.SampleType,
-		DefaultSampleType: b.DefaultSampleType,
-		Sample:            make([]*profile.Sample, len(b.Sample)),
-		Mapping:           b.Mapping,
-		Location:          b.Location,
-		Function:          b.Function,
-		Comments:          b.Comments,
-		DocURL:            b.DocURL,
-		DropFrames:        b.DropFrames,
-		KeepFrames:        b.KeepFrames,
-		TimeNanos:         b.TimeNanos,
-		DurationNanos:     b.DurationNanos,
-		PeriodType:        b.PeriodType,
-		Period:            b.Period,
-	}
+	nb := shallow(b, make([]*profile.Sample, len(b.Sample)))
 	for i, s := range b.Sample {
 		c := *s
 		c.Value = slices.Clone(s.Value)
@@ -198,6 +196,27 @@ func diffBase(b *profile.Profile) *profile.Profile {
 	nb.SetLabel("pprof::base", []string{"true"})
 	nb.Scale(-1)
 	return nb
+}
+
+// shallow returns a profile with p's header and samples, sharing p's
+// locations, functions and mappings.
+func shallow(p *profile.Profile, samples []*profile.Sample) *profile.Profile {
+	return &profile.Profile{
+		SampleType:        p.SampleType,
+		DefaultSampleType: p.DefaultSampleType,
+		Sample:            samples,
+		Mapping:           p.Mapping,
+		Location:          p.Location,
+		Function:          p.Function,
+		Comments:          p.Comments,
+		DocURL:            p.DocURL,
+		DropFrames:        p.DropFrames,
+		KeepFrames:        p.KeepFrames,
+		TimeNanos:         p.TimeNanos,
+		DurationNanos:     p.DurationNanos,
+		PeriodType:        p.PeriodType,
+		Period:            p.Period,
+	}
 }
 
 // minWork is the least work a side may cover.

@@ -65,6 +65,11 @@ type Verdict struct {
 	Paired  bool     `json:"paired,omitempty"`
 	Looks   int      `json:"looks,omitempty"`
 	Results []Result `json:"results"`
+	// Explanations are the regressions explained: one per benchmark or
+	// load scenario (and per kind of profile), grouping the regressed
+	// results that the same profiles explain under one hot list. Each
+	// regressed result's Hot is its explanation's.
+	Explanations []Explanation `json:"explanations,omitempty"`
 	// Notes are things the reader must know that are not a result: a
 	// benchmark that ran on one side only, a round that failed.
 	Notes []string `json:"notes,omitempty"`
@@ -116,6 +121,59 @@ type Result struct {
 	// the base profile scaled to the head's work, the head's, their diff
 	// (go tool pprof opens each) and the diff's folded stacks.
 	Profiles []string `json:"profiles,omitempty"`
+}
+
+// Explanation is the cause of one regression: the regressed results of one
+// benchmark, or of one load scenario, that the same profiles explain, and
+// the functions that grew in them beyond sampling noise.
+type Explanation struct {
+	// Package is the benchmark's package (its results' pkg key), "" for
+	// load.
+	Package string `json:"package,omitempty"`
+	// Benchmark is the benchmark, or for load the scenario
+	// (LoadName{Scenario}.String()) whose response time and throughput it
+	// explains, or the service (LoadName with Service) whose resources.
+	Benchmark string `json:"benchmark"`
+	// Units are the regressed results it explains, in the verdict's order.
+	Units []string `json:"units"`
+	// SampleType is the profiles' sample type ranked: "cpu", "alloc_space",
+	// "alloc_objects", "inuse_space", or "delay" when on-CPU and off-CPU
+	// time are ranked together (load latency).
+	SampleType string `json:"sample_type"`
+	// BaseSamples and HeadSamples are the sampled events behind each
+	// side's profiles after filtering (CPU samples, sampled allocations,
+	// blocking events): what the ranking's confidence rests on.
+	BaseSamples int64 `json:"base_samples"`
+	HeadSamples int64 `json:"head_samples"`
+	// BaseWork and HeadWork are the units of work the profiles cover:
+	// benchmark iterations, requests.
+	BaseWork float64 `json:"base_work"`
+	HeadWork float64 `json:"head_work"`
+	// Split is the time per unit of work by kind (on-CPU, network, sync,
+	// syscall, scheduling), per service, on each side: where a latency
+	// regression's time went.
+	Split []Split `json:"split,omitempty"`
+	// Hot are the functions whose growth per unit of work is beyond
+	// sampling noise (Holm-corrected over the functions tested), largest
+	// growth first. Empty, with a note, when the samples support none.
+	Hot []Hot `json:"hot"`
+	// Notes say what limits the explanation: samples short of the target,
+	// a trace that could not be read.
+	Notes []string `json:"notes,omitempty"`
+	// Profiles are the files behind Hot, relative to the run directory.
+	Profiles []string `json:"profiles,omitempty"`
+}
+
+// Split is the time per unit of work one service spent in one kind of
+// state, on each side.
+type Split struct {
+	Service string `json:"service,omitempty"`
+	// Kind is "on-cpu", "network", "sync", "syscall" or "scheduling".
+	Kind string  `json:"kind"`
+	Base float64 `json:"base"`
+	Head float64 `json:"head"`
+	// Unit is "ns/op".
+	Unit string `json:"unit"`
 }
 
 // Summary describes one side's sample of a result.
@@ -247,4 +305,46 @@ func (v *Verdict) Count(s Status) int {
 		}
 	}
 	return n
+}
+
+// Explained returns, for each result of v, the index in v.Explanations of
+// the explanation that explains it, or -1. Only a regressed result is
+// explained: by the first explanation that lists its unit for its
+// benchmark (and package), or else by the first that lists its unit for
+// its load scenario (an explanation named by the scenario alone,
+// LoadName{Scenario}, explains the response time and throughput that the
+// scenario's target service's line holds). A regressed result that no
+// explanation explains keeps its own Hot, as in verdicts made before
+// explanations and by perfgate compare, which has no profiles.
+func (v *Verdict) Explained() []int {
+	out := make([]int, len(v.Results))
+	type key struct{ pkg, name, unit string }
+	exact := make(map[key]int)
+	scenario := make(map[key]int)
+	for j := len(v.Explanations) - 1; j >= 0; j-- { // the first wins
+		e := v.Explanations[j]
+		n, load := ParseLoadName(e.Benchmark)
+		for _, u := range e.Units {
+			exact[key{e.Package, e.Benchmark, u}] = j
+			if load && n.Service == "" {
+				scenario[key{"", n.Scenario, u}] = j
+			}
+		}
+	}
+	for i, r := range v.Results {
+		out[i] = -1
+		if r.Status != StatusRegression {
+			continue
+		}
+		if j, ok := exact[key{r.Config.Get("pkg"), r.Benchmark, r.Unit}]; ok {
+			out[i] = j
+		} else if j, ok := exact[key{"", r.Benchmark, r.Unit}]; ok {
+			out[i] = j
+		} else if n, ok := ParseLoadName(r.Benchmark); ok && n.Service != "" {
+			if j, ok := scenario[key{"", n.Scenario, r.Unit}]; ok {
+				out[i] = j
+			}
+		}
+	}
+	return out
 }

@@ -21,7 +21,7 @@ import (
 // listPackages lists the packages with test files that patterns match in
 // the tree at root, relative to rel (the directory perfgate runs in).
 func listPackages(ctx context.Context, s *Side, rel string, patterns []string) ([]rundir.Package, error) {
-	args := []string{"list", "-e", "-json=ImportPath,Dir,TestGoFiles,XTestGoFiles,Error"}
+	args := []string{"list", "-e", "-json=ImportPath,Name,Dir,TestGoFiles,XTestGoFiles,Error"}
 	if len(s.Tags) > 0 {
 		args = append(args, "-tags", strings.Join(s.Tags, ","))
 	}
@@ -42,7 +42,7 @@ func listPackages(ctx context.Context, s *Side, rel string, patterns []string) (
 	dec := json.NewDecoder(&stdout)
 	for {
 		var p struct {
-			ImportPath, Dir           string
+			ImportPath, Name, Dir     string
 			TestGoFiles, XTestGoFiles []string
 			Error                     *struct{ Err string }
 		}
@@ -61,7 +61,7 @@ func listPackages(ctx context.Context, s *Side, rel string, patterns []string) (
 		if err != nil || strings.HasPrefix(dir, "..") {
 			continue // a package outside the tree (the standard library, a dependency)
 		}
-		pkgs = append(pkgs, rundir.Package{ImportPath: p.ImportPath, Dir: dir})
+		pkgs = append(pkgs, rundir.Package{ImportPath: p.ImportPath, Name: p.Name, Dir: dir})
 	}
 	return pkgs, nil
 }
@@ -82,7 +82,11 @@ func build(ctx context.Context, s *Side, pkgs []rundir.Package, binDir, logFile 
 		p.Binary = filepath.Join(binDir, fmt.Sprintf("%02d-%s.test", i, filepath.Base(p.ImportPath)))
 		// -trimpath: the same code gives the same binary whatever tree
 		// it is built in, so that the sides differ only by the change.
-		args := []string{"test", "-c", "-trimpath", "-o", p.Binary}
+		overlay, err := writeRateOverlay(binDir, i, filepath.Join(s.Tree, p.Dir), p.Name)
+		if err != nil {
+			return err
+		}
+		args := []string{"test", "-c", "-trimpath", "-overlay", overlay, "-o", p.Binary}
 		if len(s.Tags) > 0 {
 			args = append(args, "-tags", strings.Join(s.Tags, ","))
 		}
@@ -95,6 +99,61 @@ func build(ctx context.Context, s *Side, pkgs []rundir.Package, binDir, logFile 
 		}
 	}
 	return nil
+}
+
+// ProfileRateEnv is the environment variable that sets the CPU profiling
+// rate (samples per CPU second) of a test binary perfgate built, when it
+// runs with -test.cpuprofile.
+const ProfileRateEnv = "PERFGATE_CPU_PROFILE_HZ"
+
+// profileRate is the CPU profiling rate of benchmark profiling runs. The
+// testing package profiles at runtime/pprof's fixed 100 Hz; a rate set
+// earlier (at init) is the one the profile keeps, with the right period.
+// 250 Hz is the most Linux gives at its usual CONFIG_HZ=250: its CPU-time
+// timers fire at most once a tick (measured here: 1000 Hz asked gave 250
+// samples a CPU second), so a higher rate would give no more samples and
+// mislabel each sample's weight.
+const profileRate = 250
+
+// rateOverlay is a test file added to each package's test binary through
+// go build's -overlay, without touching the tree: an init that sets the
+// CPU profiling rate when ProfileRateEnv says so. Its imports are renamed
+// so as not to collide with the package's own names.
+const rateOverlay = `package %s
+
+import (
+	perfgateOS "os"
+	perfgateRuntime "runtime"
+	perfgateStrconv "strconv"
+)
+
+// Added by perfgate at build time: the CPU profiling rate of its
+// profiling runs (` + ProfileRateEnv + `).
+func init() {
+	if hz, err := perfgateStrconv.Atoi(perfgateOS.Getenv("` + ProfileRateEnv + `")); err == nil && hz > 0 {
+		perfgateRuntime.SetCPUProfileRate(hz)
+	}
+}
+`
+
+// writeRateOverlay writes the overlay that adds rateOverlay to the package
+// named name in dir, and returns the overlay file's path.
+func writeRateOverlay(binDir string, i int, dir, name string) (string, error) {
+	if name == "" {
+		return "", fmt.Errorf("building the test binary in %s: go list gave no package name", dir)
+	}
+	src := filepath.Join(binDir, fmt.Sprintf("%02d-profile-rate.go", i))
+	if err := os.WriteFile(src, []byte(fmt.Sprintf(rateOverlay, name)), 0o644); err != nil {
+		return "", err
+	}
+	overlay, err := json.Marshal(map[string]map[string]string{
+		"Replace": {filepath.Join(dir, "zz_perfgate_profile_rate_test.go"): src},
+	})
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(binDir, fmt.Sprintf("%02d-overlay.json", i))
+	return path, os.WriteFile(path, overlay, 0o644)
 }
 
 // listBenchmarks asks the test binary of p which top-level benchmarks

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 	"time"
 
@@ -28,11 +29,13 @@ type LoadTest struct {
 	// extra is how many rounds may still run again because the driver
 	// could not keep up with them: as many as the scenario's rounds.
 	extra int
+	// counted is the rounds of each side that count.
+	counted map[string]int
 }
 
 // NewLoadTest returns the load scenario sc on sides.
 func NewLoadTest(sides *Sides, sc config.Scenario) *LoadTest {
-	return &LoadTest{sides: sides, sc: sc, extra: sc.Rounds}
+	return &LoadTest{sides: sides, sc: sc, extra: sc.Rounds, counted: map[string]int{}}
 }
 
 // Prepare warms each side up: the scenario's load for its warm-up time,
@@ -74,8 +77,20 @@ func (t *LoadTest) checkErrors(res *load.Result, s *Side, what string) error {
 func (t *LoadTest) Round(ctx context.Context, s *Side, round int) error {
 	for attempt := 0; ; attempt++ {
 		counted, err := t.try(ctx, s, round, attempt)
-		if err != nil || counted || t.extra == 0 {
+		if counted {
+			t.counted[s.Name]++
+		}
+		if err != nil || counted {
 			return err
+		}
+		if t.extra == 0 {
+			if round == t.sc.Rounds && t.counted[s.Name] == 0 {
+				// Nothing measured the service: a side with no figure
+				// would read as a scenario the head no longer runs.
+				return fmt.Errorf("%s: no round of the %s side counts: the load driver could not keep up with any (the machine is too busy for %v requests a second; see the notes in run.json)",
+					t.sc.Name, s.Name, t.sc.Rate)
+			}
+			return nil
 		}
 		t.extra--
 	}
@@ -172,10 +187,42 @@ func (t *LoadTest) writeLines(w io.Writer, s *Side, res *load.Result, before, af
 	return nil
 }
 
-// Profile runs one more round of the scenario on s while every service's
-// CPU is profiled, then takes heap and goroutine snapshots. A missing or
-// slow pprof endpoint loses that profile, with a note; the figures stand.
-func (t *LoadTest) Profile(ctx context.Context, s *Side) error {
+// Profile profiles the scenario when want holds one of its results (or
+// want is nil): its load runs again on both sides in chunks of at most
+// profileChunk, interleaved (base, head, head, base, ...), until each side
+// has had the scenario's ProfileTime, while every service's CPU profile
+// and execution trace cover each chunk; then heap and goroutine snapshots
+// are taken of each side. A missing or slow endpoint loses that profile,
+// with a note; the figures stand.
+func (t *LoadTest) Profile(ctx context.Context, want []analyze.Result) error {
+	if want != nil && !slices.ContainsFunc(want, func(r analyze.Result) bool {
+		n, ok := analyze.ParseLoadName(r.Benchmark)
+		return ok && n.Scenario == t.sc.Name
+	}) {
+		return nil
+	}
+	window := min(t.sc.Duration, profileChunk)
+	chunks := max(1, int((t.sc.ProfileTime+window-1)/window))
+	for chunk := range chunks {
+		for _, si := range order2(chunk) {
+			if err := t.profileChunk(ctx, t.sides.sides[si], window, chunk, chunk == chunks-1); err != nil {
+				return err
+			}
+		}
+	}
+	return t.sides.Save()
+}
+
+// profileChunk is the longest chunk of a scenario's profiling load: a
+// service's trace over it stays small (a few MiB at a few hundred
+// requests a second), and sides alternate often enough for drift to hit
+// both alike.
+const profileChunk = 3 * time.Second
+
+// profileChunk runs one chunk of the profiling load on s, for window, with
+// CPU profiles and traces of every service, and heap and goroutine
+// snapshots after the last.
+func (t *LoadTest) profileChunk(ctx context.Context, s *Side, window time.Duration, chunk int, last bool) error {
 	sc, run, info := t.sc, t.sides.Run, t.sides.Info
 	endpoints := make([]string, len(s.procs))
 	for i, p := range s.procs {
@@ -183,12 +230,13 @@ func (t *LoadTest) Profile(ctx context.Context, s *Side) error {
 	}
 	var res *load.Result
 	var before, after []service.Usage
-	caps, err := profiledLoad(ctx, endpoints, sc.Duration, func() error {
+	caps, err := profiledLoad(ctx, endpoints, window, captureSet{trace: true, snapshots: last}, func() error {
 		var err error
 		if before, err = s.usage(true); err != nil {
 			return err
 		}
 		target, opts := s.target(sc)
+		opts.Duration = window
 		if res, err = load.Run(ctx, target, opts); err != nil {
 			return fmt.Errorf("%s profiling round of %s: %w", s.Name, sc.Name, err)
 		}
@@ -205,7 +253,7 @@ func (t *LoadTest) Profile(ctx context.Context, s *Side) error {
 	if err := t.writeLines(&lines, s, res, before, after); err != nil {
 		return err
 	}
-	output := run.ScenarioOutput(s.Name, sc.Name)
+	output := run.ScenarioOutput(s.Name, sc.Name, chunk)
 	if err := run.WriteFile(output, append([]byte(loadHeader()), lines.Bytes()...)); err != nil {
 		return err
 	}
@@ -220,7 +268,7 @@ func (t *LoadTest) Profile(ctx context.Context, s *Side) error {
 				info.Notes = append(info.Notes, fmt.Sprintf("no %s %s profile of %s under %s: %v", s.Name, c.kind, p.Spec.Name, sc.Name, c.err))
 				continue
 			}
-			rel := run.ServiceProfile(s.Name, p.Spec.Name, sc.Name, string(c.kind))
+			rel := run.ServiceProfile(s.Name, p.Spec.Name, sc.Name, string(c.kind), chunk)
 			if err := run.WriteFile(rel, c.data); err != nil {
 				info.Notes = append(info.Notes, fmt.Sprintf("writing %s: %v", rel, err))
 				continue
@@ -232,13 +280,15 @@ func (t *LoadTest) Profile(ctx context.Context, s *Side) error {
 				pr.Mem = rel
 			case profiler.Goroutine:
 				pr.Goroutine = rel
+			case profiler.Trace:
+				pr.Trace, pr.TraceWork = rel, float64(res.Completed)
 			}
 		}
-		if pr.CPU != "" || pr.Mem != "" {
+		if pr.CPU != "" || pr.Mem != "" || pr.Trace != "" {
 			info.Profiles = append(info.Profiles, pr)
 		}
 	}
-	return t.sides.Save()
+	return nil
 }
 
 // capture is one profile of an endpoint, or why there is none.
@@ -248,25 +298,44 @@ type capture struct {
 	err  error
 }
 
-// profiledLoad runs load while a CPU profile of each pprof endpoint (""
-// for a service without one) covers window, then takes a heap and a
-// goroutine snapshot of each. The CPU profiles' windows open as the load
-// starts; the load is as long as the windows. It returns, per endpoint,
-// the CPU, heap and goroutine captures; an endpoint that fails costs its
-// capture (its error), not the load.
-func profiledLoad(ctx context.Context, endpoints []string, window time.Duration, load func() error) ([][]capture, error) {
+// captureSet says what profiledLoad captures besides CPU profiles.
+type captureSet struct {
+	// trace adds an execution trace over the window; snapshots, heap
+	// and goroutine profiles after it.
+	trace, snapshots bool
+}
+
+// profiledLoad runs load while a CPU profile (and, with set.trace, an
+// execution trace) of each pprof endpoint ("" for a service without one)
+// covers window, then, with set.snapshots, takes a heap and a goroutine
+// snapshot of each. The windows open as the load starts; the load is as
+// long as the windows. It returns, per endpoint, its captures; an endpoint
+// that fails costs its capture (its error), not the load.
+func profiledLoad(ctx context.Context, endpoints []string, window time.Duration, set captureSet, load func() error) ([][]capture, error) {
 	caps := make([][]capture, len(endpoints))
+	windowed := []profiler.Kind{profiler.CPU}
+	if set.trace {
+		windowed = append(windowed, profiler.Trace)
+	}
 	var wg sync.WaitGroup
 	for i, e := range endpoints {
 		if e == "" {
 			continue
 		}
-		caps[i] = []capture{{kind: profiler.CPU}, {kind: profiler.Heap}, {kind: profiler.Goroutine}}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, caps[i][0].data, caps[i][0].err = profiler.Capture(ctx, e, profiler.CPU, window)
-		}()
+		for _, k := range windowed {
+			caps[i] = append(caps[i], capture{kind: k})
+		}
+		if set.snapshots {
+			caps[i] = append(caps[i], capture{kind: profiler.Heap}, capture{kind: profiler.Goroutine})
+		}
+		for j := range windowed {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				c := &caps[i][j]
+				_, c.data, c.err = profiler.Capture(ctx, e, c.kind, window)
+			}()
+		}
 	}
 	err := load()
 	wg.Wait()
@@ -274,7 +343,7 @@ func profiledLoad(ctx context.Context, endpoints []string, window time.Duration,
 		return nil, err
 	}
 	for i, e := range endpoints {
-		for j := 1; j < len(caps[i]); j++ {
+		for j := len(windowed); j < len(caps[i]); j++ {
 			c := &caps[i][j]
 			_, c.data, c.err = profiler.Capture(ctx, e, c.kind, 0)
 		}

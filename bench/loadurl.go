@@ -83,7 +83,7 @@ func RunURL(ctx context.Context, run rundir.Dir, l URLLoad, round func(int, *loa
 	if len(l.Pprof) == 0 {
 		return nil, nil
 	}
-	caps, err := profiledLoad(ctx, l.Pprof, l.Options.Duration, func() error {
+	caps, err := profiledLoad(ctx, l.Pprof, l.Options.Duration, captureSet{snapshots: true}, func() error {
 		_, err := load.Run(ctx, l.Target, l.Options)
 		return err
 	})

@@ -14,8 +14,10 @@ import (
 	"golang.org/x/perf/benchfmt"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/perfgate/perfgate/analyze"
 	"github.com/perfgate/perfgate/config"
 	"github.com/perfgate/perfgate/internal/proc"
+	"github.com/perfgate/perfgate/profiler"
 	"github.com/perfgate/perfgate/rundir"
 )
 
@@ -119,62 +121,176 @@ func (b *Suite) Round(ctx context.Context, s *Side, round int) error {
 	return b.sides.Save()
 }
 
-// Profile runs each benchmark of s once more with CPU and memory profiling
-// on, for the median number of iterations of its measured rounds
-// (-benchtime Nx), so that the profile covers a known amount of work: N
-// iterations, and the one go test runs first to size them. A benchmark that
-// fails only under profiling loses its profile, with a note; the measured
-// figures stand.
-func (b *Suite) Profile(ctx context.Context, s *Side) error {
-	run, info := b.sides.Run, b.sides.Info
-	names := b.benchmarkNames(s.Name)
-	for pi := range s.Packages {
-		p := &s.Packages[pi]
-		for i, name := range names[p.ImportPath] {
-			files := run.BenchProfiles(s.Name, pi, i, name.bare)
-			if err := run.MkdirFor(files.CPU); err != nil {
-				return err
-			}
-			pr := rundir.Profile{Side: s.Name, Package: p.ImportPath, Benchmark: "Benchmark" + name.full,
-				CPU: files.CPU, Mem: files.Mem, Output: files.Output}
-			args := []string{"-test.run=^$", "-test.bench=" + exactRegexp("Benchmark"+name.bare),
-				fmt.Sprintf("-test.benchtime=%dx", name.iters), "-test.count=1", "-test.benchmem", "-test.paniconexit0",
-				"-test.cpuprofile=" + run.Path(pr.CPU), "-test.memprofile=" + run.Path(pr.Mem),
-				fmt.Sprintf("-test.memprofilerate=%d", memProfileRate)}
-			out, _, err := b.exec(ctx, s, p, "Benchmark"+name.full, args)
-			if werr := os.WriteFile(run.Path(pr.Output), out, 0o644); werr != nil && err == nil {
-				err = werr
-			}
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			if err == nil && countResults(out) == 0 {
-				err = errors.New("the profiling run printed no result")
-			}
-			if err != nil {
-				info.Notes = append(info.Notes, fmt.Sprintf("no %s profile of Benchmark%s: %v", s.Name, name.full, err))
+// Profile runs the benchmarks of want (every benchmark both sides ran,
+// when want is nil) again on both sides, profiled: CPU, memory, block and
+// mutex profiles. Each benchmark runs in chunks of the same number of
+// iterations on both sides, interleaved (base, head, head, base, ...) so
+// that machine drift hits both alike and the costs fixed per process (the
+// benchmark's setup, the testing package's first call) are equal on both
+// sides and cancel in a diff. The chunks go on until each side has
+// settings.ProfileSamples CPU samples, or settings.ProfileTime has passed
+// on one side, which a note says with the samples reached. The CPU
+// profiles sample at profileRate. A benchmark that fails only under
+// profiling loses its profiles, with a note; the measured figures stand.
+func (b *Suite) Profile(ctx context.Context, want []analyze.Result) error {
+	names := [2]map[string][]measuredName{b.benchmarkNames("base"), b.benchmarkNames("head")}
+	head := b.sides.sides[1]
+	for pi := range head.Packages {
+		p := &head.Packages[pi]
+		for i, hn := range names[1][p.ImportPath] {
+			bi := slices.IndexFunc(names[0][p.ImportPath], func(n measuredName) bool { return n.full == hn.full })
+			if bi < 0 || !wanted(want, p.ImportPath, "Benchmark"+hn.full) {
 				continue
 			}
-			pr.Work = float64(name.iters + 1)
-			info.Profiles = append(info.Profiles, pr)
+			bn := names[0][p.ImportPath][bi]
+			basePkg := slices.IndexFunc(b.sides.sides[0].Packages, func(q rundir.Package) bool { return q.ImportPath == p.ImportPath })
+			if basePkg < 0 {
+				continue
+			}
+			err := b.profileOne(ctx, [2]int{basePkg, pi}, i, [2]measuredName{bn, hn})
+			if err != nil {
+				return err
+			}
 		}
 	}
 	return b.sides.Save()
 }
 
-// memProfileRate is the -test.memprofilerate of profiling runs: an
-// allocation sampled every 4 KiB on average, against the runtime's 512 KiB,
-// so that an allocation regression of a few objects per iteration shows.
-// It only slows the profiling run.
-const memProfileRate = 4096
+// wanted reports whether the benchmark name of package pkg is among want,
+// or want is nil.
+func wanted(want []analyze.Result, pkg, name string) bool {
+	if want == nil {
+		return true
+	}
+	return slices.ContainsFunc(want, func(r analyze.Result) bool {
+		return r.Benchmark == name && (r.Config.Get("pkg") == pkg || r.Config.Get("pkg") == "")
+	})
+}
+
+// profileChunks is how many chunks per side a benchmark's profiling runs
+// are sized for.
+const profileChunks = 4
+
+// profileOne profiles one benchmark on both sides, pkgs[s] being its
+// package's index on side s.
+func (b *Suite) profileOne(ctx context.Context, pkgs [2]int, i int, names [2]measuredName) error {
+	info := b.sides.Info
+	full := "Benchmark" + names[1].full
+	// Equal iterations on both sides, enough for the faster one to reach
+	// the target in profileChunks chunks, and a chunk of the slower one
+	// within half the time cap.
+	fast, slow := min(names[0].secPerOp, names[1].secPerOp), max(names[0].secPerOp, names[1].secPerOp)
+	perChunk := float64(b.settings.ProfileSamples) / profileRate / profileChunks
+	iters := 1
+	if fast > 0 {
+		iters = max(1, int(perChunk/fast))
+		iters = max(1, min(iters, int(b.settings.ProfileTime.Seconds()/2/slow)))
+	}
+	var samples [2]float64
+	var spent [2]time.Duration
+	var failed [2]bool
+	for chunk := 0; ; chunk++ {
+		sides := order2(chunk)
+		for _, si := range sides {
+			s := b.sides.sides[si]
+			if failed[si] {
+				continue
+			}
+			start := time.Now()
+			pr, n, err := b.profileChunk(ctx, s, pkgs[si], i, names[si], iters, chunk)
+			spent[si] += time.Since(start)
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if err != nil {
+				info.Notes = append(info.Notes, fmt.Sprintf("no %s profile of %s: %v", s.Name, full, err))
+				failed[si] = true
+				continue
+			}
+			samples[si] += n
+			info.Profiles = append(info.Profiles, pr)
+		}
+		if failed[0] || failed[1] {
+			return nil
+		}
+		target := float64(b.settings.ProfileSamples)
+		if samples[0] >= target && samples[1] >= target {
+			return nil
+		}
+		if max(spent[0], spent[1]) >= b.settings.ProfileTime {
+			info.Notes = append(info.Notes, fmt.Sprintf("%s: the profiling runs reached %.0f base and %.0f head CPU samples of the %d aimed for in the time allowed (bench.profile_time %v)",
+				full, samples[0], samples[1], b.settings.ProfileSamples, b.settings.ProfileTime))
+			return nil
+		}
+	}
+}
+
+// order2 is the order of the sides (0 base, 1 head) in a chunk: ABBA, so
+// that each side runs first as often as the other and a linear drift
+// cancels over two chunks.
+func order2(chunk int) [2]int {
+	if chunk%2 == 0 {
+		return [2]int{0, 1}
+	}
+	return [2]int{1, 0}
+}
+
+// profileChunk runs one profiling run of a benchmark on s for iters
+// iterations and returns its record and the CPU samples it took.
+func (b *Suite) profileChunk(ctx context.Context, s *Side, pi, i int, name measuredName, iters, chunk int) (rundir.Profile, float64, error) {
+	run := b.sides.Run
+	p := &s.Packages[pi]
+	files := run.BenchProfiles(s.Name, pi, i, name.bare, chunk)
+	if err := run.MkdirFor(files.CPU); err != nil {
+		return rundir.Profile{}, 0, err
+	}
+	pr := rundir.Profile{Side: s.Name, Package: p.ImportPath, Benchmark: "Benchmark" + name.full,
+		CPU: files.CPU, Mem: files.Mem, Block: files.Block, Mutex: files.Mutex, Output: files.Output}
+	args := []string{"-test.run=^$", "-test.bench=" + exactRegexp("Benchmark"+name.bare),
+		fmt.Sprintf("-test.benchtime=%dx", iters), "-test.count=1", "-test.benchmem", "-test.paniconexit0",
+		"-test.cpuprofile=" + run.Path(pr.CPU), "-test.memprofile=" + run.Path(pr.Mem),
+		fmt.Sprintf("-test.memprofilerate=%d", memProfileRate),
+		"-test.blockprofile=" + run.Path(pr.Block), fmt.Sprintf("-test.blockprofilerate=%d", blockProfileRate),
+		"-test.mutexprofile=" + run.Path(pr.Mutex), fmt.Sprintf("-test.mutexprofilefraction=%d", mutexProfileFraction)}
+	env := append(slices.Clip(s.env), fmt.Sprintf("%s=%d", ProfileRateEnv, profileRate))
+	out, _, err := b.execEnv(ctx, s, p, "Benchmark"+name.full, args, env)
+	if werr := os.WriteFile(run.Path(pr.Output), out, 0o644); werr != nil && err == nil {
+		err = werr
+	}
+	if err == nil && countResults(out) == 0 {
+		err = errors.New("the profiling run printed no result")
+	}
+	if err != nil {
+		return pr, 0, err
+	}
+	pr.Work = float64(iters + 1) // and the testing package's first call, of one
+	prof, err := profiler.Load(run.Path(pr.CPU))
+	if err != nil {
+		return pr, 0, err
+	}
+	n, _ := analyze.Events(analyze.UnderTest(prof), "samples")
+	return pr, n, nil
+}
+
+// The sampling of a benchmark's profiling runs: an allocation sampled
+// every 4 KiB on average, against the runtime's 512 KiB, so that an
+// allocation regression of a few objects per iteration shows; a blocking
+// event every 10 µs blocked on average; a mutex contention in 5.
+const (
+	memProfileRate       = 4096
+	blockProfileRate     = 10000
+	mutexProfileFraction = 5
+)
 
 // measuredName is a benchmark as the measured rounds named it.
 type measuredName struct {
 	// full is the name as go test printed it, without "Benchmark";
 	// bare is the same without the -GOMAXPROCS suffix.
 	full, bare string
-	// iters is the median iteration count of its measured rounds.
-	iters int
+	// iters is the median iteration count of its measured rounds, and
+	// secPerOp the median time per iteration.
+	iters    int
+	secPerOp float64
 }
 
 // benchmarkNames returns, per package, the benchmarks the measured rounds
@@ -183,6 +299,7 @@ func (b *Suite) benchmarkNames(side string) map[string][]measuredName {
 	var order []string
 	byPkg := make(map[string][]string)
 	iters := make(map[string][]int)
+	secs := make(map[string][]float64)
 	for _, rd := range b.sides.Info.Measured {
 		if rd.Side != side {
 			continue
@@ -203,6 +320,9 @@ func (b *Suite) benchmarkNames(side string) map[string][]measuredName {
 					byPkg[pkg] = append(byPkg[pkg], string(res.Name))
 				}
 				iters[k] = append(iters[k], res.Iters)
+				if v, ok := res.Value("sec/op"); ok {
+					secs[k] = append(secs[k], v)
+				}
 			}
 		}
 	}
@@ -210,9 +330,15 @@ func (b *Suite) benchmarkNames(side string) map[string][]measuredName {
 	for _, pkg := range order {
 		suffix := procsSuffix(byPkg[pkg])
 		for _, n := range byPkg[pkg] {
-			its := iters[pkg+"\x00"+n]
+			k := pkg + "\x00" + n
+			its, ss := iters[k], secs[k]
 			slices.Sort(its)
-			names[pkg] = append(names[pkg], measuredName{full: n, bare: strings.TrimSuffix(n, suffix), iters: max(its[len(its)/2], 1)})
+			slices.Sort(ss)
+			m := measuredName{full: n, bare: strings.TrimSuffix(n, suffix), iters: max(its[len(its)/2], 1)}
+			if len(ss) > 0 {
+				m.secPerOp = ss[len(ss)/2]
+			}
+			names[pkg] = append(names[pkg], m)
 		}
 	}
 	return names
@@ -240,12 +366,17 @@ func procsSuffix(names []string) string {
 // os.Exit in a benchmark is a panic that names it rather than a quiet end. The timeout is perfgate's own: go test's
 // -timeout does not cover benchmarks.
 func (b *Suite) exec(ctx context.Context, s *Side, p *rundir.Package, name string, args []string) ([]byte, float64, error) {
+	return b.execEnv(ctx, s, p, name, args, s.env)
+}
+
+// execEnv is exec with the environment env.
+func (b *Suite) execEnv(ctx context.Context, s *Side, p *rundir.Package, name string, args, env []string) ([]byte, float64, error) {
 	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, b.settings.Timeout)
 	defer cancel()
 	cmd := proc.Command(ctx, p.Binary, args...)
 	cmd.Dir = filepath.Join(s.Tree, p.Dir)
-	cmd.Env = s.env
+	cmd.Env = env
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err := proc.Run(cmd)

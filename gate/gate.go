@@ -10,14 +10,18 @@
 //  3. Drive each runner (Runner: the go test benchmarks, then each load
 //     scenario): prepare it, run its rounds interleaved (base first in
 //     odd rounds, head first in even ones, so that a drift linear in time
-//     cancels), then a profiling run per side. The go test benchmarks are
-//     looked at after MinRounds rounds and then each time the rounds have
-//     grown by half (analyze.Looks): they stop as soon as no result is
-//     open (analyze's paired, sequential comparison), and go on to Rounds,
-//     the budget, while one is.
-//  4. Compare the sides round by round, at the final look.
-//  5. Attach the hot functions of each regression, write their diffs, and
-//     write verdict.json.
+//     cancels). The go test benchmarks are looked at after MinRounds
+//     rounds and then each time the rounds have grown by half
+//     (analyze.Looks): they stop as soon as no result is open (analyze's
+//     paired, sequential comparison), and go on to Rounds, the budget,
+//     while one is.
+//  4. Compare the sides round by round, at the final look: the verdict.
+//  5. Decided, profile what regressed (everything, with ProfileAll): each
+//     runner runs that work again on both sides, profiled, in interleaved
+//     chunks.
+//  6. Explain each regression (explain.go): group the regressed results
+//     that the same profiles explain, rank the functions that grew beyond
+//     sampling noise, write their diffs, and write verdict.json.
 package gate
 
 import (
@@ -77,8 +81,10 @@ type Runner interface {
 	Prepare(ctx context.Context) error
 	// Round runs one measured round on side s.
 	Round(ctx context.Context, s *bench.Side, round int) error
-	// Profile runs once more on s, profiled, after the measured rounds.
-	Profile(ctx context.Context, s *bench.Side) error
+	// Profile runs the work of the results of want again on both sides,
+	// profiled, once the rounds have decided: every result's when want is
+	// nil.
+	Profile(ctx context.Context, want []analyze.Result) error
 }
 
 // Run measures both sides, compares them and explains the regressions.
@@ -127,8 +133,13 @@ func Run(ctx context.Context, opts Options) (res *Result, err error) {
 	compareOpts.Looks = len(looks)
 	compareOpts.OneSided = true // a head that moved or deleted every benchmark is reported, not an error
 	compareOpts.RequireAll = cfg.Bench.RequireAll
-	d := &driver{sides: sides, profile: cfg.Bench.Profile, compare: compareOpts, progress: newTracker(opts.Progress, cfg)}
+	d := &driver{sides: sides, compare: compareOpts, progress: newTracker(opts.Progress, cfg)}
 
+	type runner struct {
+		Runner
+		scenario string
+	}
+	var runners []runner
 	if cfg.GoBench {
 		suite := bench.NewSuite(sides, cfg.Bench)
 		d.progress.show(Progress{Phase: "build", Side: "base and head"})
@@ -138,6 +149,7 @@ func Run(ctx context.Context, opts Options) (res *Result, err error) {
 		if info.StoppedAt, err = d.measure(ctx, suite, "", cfg.Bench.Rounds, looks); err != nil {
 			return nil, err
 		}
+		runners = append(runners, runner{suite, ""})
 	}
 	if len(cfg.Load) > 0 {
 		if err := d.startServices(ctx, cfg.Services); err != nil {
@@ -153,14 +165,39 @@ func Run(ctx context.Context, opts Options) (res *Result, err error) {
 			if _, err := d.measure(ctx, lt, sc.Name, sc.Rounds, nil); err != nil {
 				return nil, err
 			}
+			runners = append(runners, runner{lt, sc.Name})
 		}
 	}
-	info.Complete = true
 
+	// Decide first; then profile what needs explaining.
 	v, err := compare(run, compareOpts)
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Bench.Profile {
+		want := regressed(v)
+		if cfg.Bench.ProfileAll {
+			want = nil
+		}
+		for _, r := range runners {
+			if want != nil && len(want) == 0 {
+				d.progress.steps -= 2
+				continue
+			}
+			d.progress.show(Progress{Phase: "profile", Side: "base and head", Scenario: r.scenario})
+			start := time.Now()
+			err := r.Profile(ctx, want)
+			info.ProfileSeconds += time.Since(start).Seconds()
+			if err != nil {
+				return nil, err
+			}
+			d.progress.done += 2
+		}
+		if err := sides.Save(); err != nil {
+			return nil, err
+		}
+	}
+	info.Complete = true
 	v.Base = analyze.Side{Ref: baseRef, Commit: info.Sides[0].Commit, Dirty: info.Sides[0].Dirty}
 	v.Head = analyze.Side{Ref: cfg.Sides.Head.Ref, Commit: info.Sides[1].Commit, Dirty: info.Sides[1].Dirty}
 	if v.Head.Ref == "" {
@@ -171,7 +208,7 @@ func Run(ctx context.Context, opts Options) (res *Result, err error) {
 		v.Notes = append(v.Notes, fmt.Sprintf("the benchmarks' answer was clear after %d of at most %d rounds", info.StoppedAt, cfg.Bench.Rounds))
 	}
 	v.Notes = append(v.Notes, info.Notes...)
-	attachHot(v, info, run)
+	explain(v, info, run)
 	if err := run.WriteVerdict(v); err != nil {
 		return nil, err
 	}
@@ -207,13 +244,11 @@ func resolveBase(ctx context.Context, opts Options) (string, error) {
 // driver drives the runners of one run.
 type driver struct {
 	sides    *bench.Sides
-	profile  bool
 	compare  analyze.Options
 	progress *tracker
 }
 
-// measure drives r through its rounds and, when profiling is on, its
-// profiling runs. At each of looks it compares the results so far and
+// measure drives r through its rounds. At each of looks it compares the results so far and
 // stops when none is open; it returns the round it stopped after, 0 when
 // every round ran.
 func (d *driver) measure(ctx context.Context, r Runner, scenario string, rounds int, looks []int) (stoppedAt int, err error) {
@@ -236,15 +271,6 @@ func (d *driver) measure(ctx context.Context, r Runner, scenario string, rounds 
 				d.progress.steps -= 2 * (rounds - round)
 				break
 			}
-		}
-	}
-	if d.profile {
-		for _, s := range d.sides.Both() {
-			d.progress.show(Progress{Phase: "profile", Side: s.Name, Scenario: scenario, Round: rounds, Rounds: rounds})
-			if err := r.Profile(ctx, s); err != nil {
-				return stoppedAt, err
-			}
-			d.progress.done++
 		}
 	}
 	return stoppedAt, d.sides.Save()
@@ -338,6 +364,8 @@ func newTracker(report func(Progress), cfg *config.Config) *tracker {
 	for _, sc := range cfg.Load {
 		t.steps += 2*(sc.Rounds+1) + profiling
 	}
+	// The profiling steps are counted, and taken back when nothing
+	// regressed.
 	return t
 }
 
@@ -359,4 +387,15 @@ func (t *tracker) show(p Progress) {
 		}
 	}
 	t.report(p)
+}
+
+// regressed returns the regressed results of v.
+func regressed(v *analyze.Verdict) []analyze.Result {
+	want := []analyze.Result{}
+	for _, r := range v.Results {
+		if r.Regression {
+			want = append(want, r)
+		}
+	}
+	return want
 }

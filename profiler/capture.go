@@ -24,6 +24,9 @@ const (
 	Heap      Kind = "heap"
 	Allocs    Kind = "allocs"
 	Goroutine Kind = "goroutine"
+	// Trace is an execution trace over a window of seconds (Go's
+	// runtime/trace format, not a profile: Capture returns its bytes only).
+	Trace Kind = "trace"
 )
 
 // client fetches every profile: loopback only, no redirect.
@@ -36,9 +39,15 @@ var client = loopback.Client(0)
 // samples and 5,000 functions is 19 MB.
 const maxProfile = 32 << 20
 
+// maxTrace bounds an execution trace's size. A service under 100 requests
+// a second writes well under 1 MiB a second of trace; a busy one, some
+// MiB a second.
+const maxTrace = 64 << 20
+
 // Capture fetches a profile of kind from the pprof endpoints at base (such
 // as http://127.0.0.1:6060/debug/pprof); a CPU profile covers the next
-// window. It returns the profile and its bytes as served (gzipped
+// window, as does an execution trace (Trace), which is returned as bytes
+// only. It returns the profile and its bytes as served (gzipped
 // protobuf), which `go tool pprof` opens. base must be on loopback
 // (internal/loopback): perfgate profiles only services on its own machine,
 // connects nowhere else and follows no redirect. A missing endpoint, a
@@ -49,7 +58,7 @@ func Capture(ctx context.Context, base string, kind Kind, window time.Duration) 
 		return nil, nil, fmt.Errorf("capturing a %s profile: %w", kind, err)
 	}
 	url := strings.TrimSuffix(base, "/") + "/" + string(kind)
-	if kind == CPU {
+	if kind == CPU || kind == Trace {
 		secs := int((window + time.Second - 1) / time.Second)
 		if secs < 1 {
 			secs = 1
@@ -70,15 +79,22 @@ func Capture(ctx context.Context, base string, kind Kind, window time.Duration) 
 		return nil, nil, fmt.Errorf("capturing %s: %w", url, err)
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxProfile+1))
+	limit := int64(maxProfile)
+	if kind == Trace {
+		limit = maxTrace
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
 		return nil, nil, fmt.Errorf("capturing %s: reading: %w", url, err)
 	}
 	if resp.StatusCode != http.StatusOK {
 		return nil, nil, fmt.Errorf("capturing %s: %s: %s", url, resp.Status, text.FirstLine(string(data), 200))
 	}
-	if len(data) > maxProfile {
-		return nil, nil, fmt.Errorf("capturing %s: larger than %d MiB", url, maxProfile>>20)
+	if int64(len(data)) > limit {
+		return nil, nil, fmt.Errorf("capturing %s: larger than %d MiB", url, limit>>20)
+	}
+	if kind == Trace {
+		return nil, data, nil
 	}
 	p, err := Parse(bytes.NewReader(data), url)
 	if err != nil {

@@ -29,12 +29,14 @@ type Info struct {
 	GoBench bool `json:"go_bench"`
 	// StoppedAt is the round after which the benchmarks' answer was
 	// clear and the rounds stopped, 0 when all ran.
-	StoppedAt int               `json:"stopped_at,omitempty"`
-	Scenarios []config.Scenario `json:"scenarios,omitempty"`
-	Measured  []Round           `json:"measured"`
-	Load      []LoadRound       `json:"load,omitempty"`
-	Profiles  []Profile         `json:"profiles,omitempty"`
-	Notes     []string          `json:"notes,omitempty"`
+	StoppedAt int `json:"stopped_at,omitempty"`
+	// ProfileSeconds is the time the profiling runs took, both sides.
+	ProfileSeconds float64           `json:"profile_seconds,omitempty"`
+	Scenarios      []config.Scenario `json:"scenarios,omitempty"`
+	Measured       []Round           `json:"measured"`
+	Load           []LoadRound       `json:"load,omitempty"`
+	Profiles       []Profile         `json:"profiles,omitempty"`
+	Notes          []string          `json:"notes,omitempty"`
 }
 
 // Host describes the machine.
@@ -69,6 +71,8 @@ type Side struct {
 type Package struct {
 	// ImportPath identifies the package on both sides.
 	ImportPath string `json:"import_path"`
+	// Name is the package's name.
+	Name string `json:"name,omitempty"`
 	// Dir is the package's directory relative to the tree's root.
 	Dir string `json:"dir"`
 	// Binary is the test binary built from it, while the run keeps it.
@@ -146,6 +150,13 @@ type Profile struct {
 	// heap profile at the end of the load.
 	Mem       string `json:"mem,omitempty"`
 	Goroutine string `json:"goroutine,omitempty"`
+	// Block and Mutex are a benchmark's contention profiles.
+	Block string `json:"block,omitempty"`
+	Mutex string `json:"mutex,omitempty"`
+	// Trace is a service's execution trace, over part of the profiled
+	// load; TraceWork the requests the load completed while it ran.
+	Trace     string  `json:"trace,omitempty"`
+	TraceWork float64 `json:"trace_work,omitempty"`
 	// Output is the benchmark output of the profiling run.
 	Output string `json:"output"`
 	// Work is the amount of work the profiles cover: benchmark iterations

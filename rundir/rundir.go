@@ -140,27 +140,34 @@ func (Dir) ServiceLog(side, service string) string {
 	return filepath.Join("logs", side+"-"+service+".log")
 }
 
-// BenchProfiles are the files of one benchmark's profiling run on a side.
+// BenchProfiles are the files of one profiling run (a chunk) of one
+// benchmark on a side.
 type BenchProfiles struct {
-	CPU, Mem, Output string
+	CPU, Mem, Block, Mutex, Output string
 }
 
-// BenchProfiles names the files of side's profiling run of the i-th
-// benchmark of the pkg-th package.
-func (Dir) BenchProfiles(side string, pkg, i int, benchmark string) BenchProfiles {
-	stem := filepath.Join("profiles", side, fmt.Sprintf("%02d-%03d-%s", pkg, i, FileName(benchmark)))
-	return BenchProfiles{CPU: stem + ".cpu.pprof", Mem: stem + ".mem.pprof", Output: stem + ".txt"}
+// BenchProfiles names the files of side's chunk-th profiling run of the
+// i-th benchmark of the pkg-th package.
+func (Dir) BenchProfiles(side string, pkg, i int, benchmark string, chunk int) BenchProfiles {
+	stem := filepath.Join("profiles", side, fmt.Sprintf("%02d-%03d-%s.%02d", pkg, i, FileName(benchmark), chunk))
+	return BenchProfiles{CPU: stem + ".cpu.pprof", Mem: stem + ".mem.pprof", Block: stem + ".block.pprof",
+		Mutex: stem + ".mutex.pprof", Output: stem + ".txt"}
 }
 
-// ServiceProfile is side's profile of kind (profile, heap, goroutine) of
-// service, taken during the profiling round of scenario.
-func (Dir) ServiceProfile(side, service, scenario, kind string) string {
-	return filepath.Join("profiles", side, service, scenario+"."+kind+".pprof")
+// ServiceProfile is side's profile of kind (profile, heap, goroutine,
+// trace) of service, taken during the chunk-th profiling run of scenario.
+func (Dir) ServiceProfile(side, service, scenario, kind string, chunk int) string {
+	ext := ".pprof"
+	if kind == "trace" {
+		ext = ".out"
+	}
+	return filepath.Join("profiles", side, service, fmt.Sprintf("%s.%02d.%s%s", scenario, chunk, kind, ext))
 }
 
-// ScenarioOutput holds the figures of side's profiling round of scenario.
-func (Dir) ScenarioOutput(side, scenario string) string {
-	return filepath.Join("profiles", side, scenario+".txt")
+// ScenarioOutput holds the figures of side's chunk-th profiling run of
+// scenario.
+func (Dir) ScenarioOutput(side, scenario string, chunk int) string {
+	return filepath.Join("profiles", side, fmt.Sprintf("%s.%02d.txt", scenario, chunk))
 }
 
 // EndpointProfile is the profile of kind of the i-th pprof endpoint that

@@ -36,8 +36,8 @@ func TestLayout(t *testing.T) {
 		d.Results("base"), d.Results("head"), d.Round("base", 1), d.Round("head", 1),
 		d.LoadRound("base", "checkout", 1, 0), d.LoadRound("base", "checkout", 1, 1),
 		d.BuildLog("base"), d.Bin("base"), d.ServiceLog("base", "cart"),
-		d.BenchProfiles("base", 0, 1, "Top/x=1").CPU, d.BenchProfiles("base", 0, 1, "Top/x=1").Mem,
-		d.ServiceProfile("base", "cart", "checkout", "heap"), d.ScenarioOutput("base", "checkout"),
+		d.BenchProfiles("base", 0, 1, "Top/x=1", 0).CPU, d.BenchProfiles("base", 0, 1, "Top/x=1", 2).Mem,
+		d.ServiceProfile("base", "cart", "checkout", "heap", 0), d.ScenarioOutput("base", "checkout", 1),
 		d.EndpointProfile(0, "profile"), d.Diffs("BenchmarkX/../../y", "sec/op", "").Diff,
 		d.Diffs("BenchmarkX", "sec/op", "cart").Folded, InfoFile, VerdictFile, ReportFile, LoadResultsFile,
 	}
@@ -171,6 +171,91 @@ func TestReadFlames(t *testing.T) {
 	v.Results[0].Profiles = []string{"../../etc/passwd.folded"}
 	if _, err := d.ReadFlames(v); err == nil {
 		t.Error("ReadFlames read a file outside the run directory")
+	}
+}
+
+// TestReadFlamesExplained: one flame graph per explanation, keyed by its
+// benchmark and first unit, its services' stacks (of every kind) each
+// under its service; none for the results it explains; a result no
+// explanation explains keeps its own.
+func TestReadFlamesExplained(t *testing.T) {
+	d, err := Create(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	write := func(f, data string) string {
+		t.Helper()
+		if err := d.WriteFile(f, []byte(data)); err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	scenario := analyze.LoadName{Scenario: "checkout"}.String()
+	cart := analyze.LoadName{Scenario: "checkout", Service: "cart"}.String()
+	var scenarioFiles []string
+	for _, f := range []struct{ service, data string }{
+		{"cart.on-cpu", "main;cartWork 10\n"},
+		{"cart.network", "main;cartWait 20"}, // no line end
+		{"pricing.v2.on-cpu", "main;quote 5\n\n"},
+	} {
+		names := d.Diffs(scenario, "sec/op", f.service)
+		scenarioFiles = append(scenarioFiles, names.Diff, write(names.Folded, f.data))
+	}
+	bench := d.Diffs("BenchmarkX-8", "B/op", "")
+	own := d.Diffs("BenchmarkY-8", "sec/op", "")
+	for _, tt := range []struct {
+		name         string
+		explanations []analyze.Explanation
+		want         map[string]string
+	}{
+		{"explained", []analyze.Explanation{
+			{Benchmark: scenario, Units: []string{"sec/op", "p99-sec"}, Profiles: scenarioFiles,
+				Hot: []analyze.Hot{{Function: "f", Service: "pricing.v2"}}, Split: []analyze.Split{{Service: "cart", Kind: "network"}}},
+			{Benchmark: "BenchmarkX-8", Units: []string{"B/op"}, Profiles: []string{bench.Diff, write(bench.Folded, "main;alloc 7\n")}},
+			{Benchmark: "BenchmarkZ-8", Units: []string{"sec/op"}}, // no profiles
+			{Benchmark: "BenchmarkW-8"}, // no units
+		}, map[string]string{
+			scenario + " sec/op":  "cart;main;cartWork 10\ncart;main;cartWait 20\npricing.v2;main;quote 5\n",
+			"BenchmarkX-8 B/op":   "main;alloc 7\n",
+			"BenchmarkY-8 sec/op": "main;own 3\n",
+		}},
+		// Without explanations, as before: each regressed result its own,
+		// the service of a file what its name adds to what the names
+		// share, without a kind.
+		{"no explanations", nil, map[string]string{
+			cart + " sec/op":      "cart;main;cartWork 10\ncart;main;cartWait 20\npricing.v2;main;quote 5\n",
+			cart + " p99-sec":     "cart;main;cartWork 10\ncart;main;cartWait 20\npricing.v2;main;quote 5\n",
+			"BenchmarkX-8 B/op":   "main;alloc 7\n",
+			"BenchmarkY-8 sec/op": "main;own 3\n",
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			v := &analyze.Verdict{
+				Results: []analyze.Result{
+					{Benchmark: cart, Unit: "sec/op", Status: analyze.StatusRegression, Profiles: scenarioFiles},
+					{Benchmark: cart, Unit: "p99-sec", Status: analyze.StatusRegression, Profiles: scenarioFiles},
+					{Benchmark: "BenchmarkX-8", Unit: "B/op", Status: analyze.StatusRegression, Profiles: []string{bench.Folded}},
+					{Benchmark: "BenchmarkY-8", Unit: "sec/op", Status: analyze.StatusRegression, Profiles: []string{write(own.Folded, "main;own 3\n")}},
+				},
+				Explanations: tt.explanations,
+			}
+			flames, err := d.ReadFlames(v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for k, want := range tt.want {
+				if got := string(flames[k]); got != want {
+					t.Errorf("flames[%q] = %q, want %q", k, got, want)
+				}
+			}
+			if len(flames) != len(tt.want) {
+				t.Errorf("%d flame graphs, want %d: %q", len(flames), len(tt.want), flames)
+			}
+		})
+	}
+	v := &analyze.Verdict{Explanations: []analyze.Explanation{{Benchmark: scenario, Units: []string{"sec/op"}, Profiles: []string{"/etc/passwd.folded"}}}}
+	if _, err := d.ReadFlames(v); err == nil {
+		t.Error("ReadFlames read an explanation's file outside the run directory")
 	}
 }
 

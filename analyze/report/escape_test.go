@@ -67,6 +67,15 @@ func TestTextEscape(t *testing.T) {
 			"\n\\x3a:x ",
 			"\nBenchmark\\u009b31m\\u2066x ",
 			"note: \\x3a:group::n\nnote: a\\n##\\x5berror]b\nnote: \\t::x\n",
+			// An explanation's every field.
+			"\n  scenario ::s\\x1b[1m: p99-sec\\a +200.00%, \\x3a:u regressed\n",
+			"\n      10 base and 20 head samples of delay\\x1b[2J, over 5 and 5 requests\n",
+			"\n        \\x3a:svc   ##\\x5bkind]   1.000ns/\\x1b[31m   2.000ns/\\x1b[31m   +1.000ns/\\x1b[31m (+100%)\n",
+			"  1/2                  \\r::k  \\x1b[8m  \\x3a:fn\\u202e\n",
+			"\n      path: main.main →   \\x3a:add-mask::q → \\x9b\n",
+			"\n      note: \\x3a:error::note\\n##\\x5bx]\n",
+			"\n  ##\\x5bgroup]B: \\x3a:B/op +200.00% regressed\n      0 base and 0 head samples of ::alloc\n",
+			"\n      note: \\x1b[2Jwiped\n",
 		} {
 			if !strings.Contains(out, want) {
 				t.Errorf("color %v: the text has no %q:\n%s", color, want, out)
@@ -102,6 +111,20 @@ func TestMarkdownControls(t *testing.T) {
 	if !strings.Contains(out, "<code>\\]0;pwned</code> | svc | +1.000ns/op\\|&lt;/details&gt;&lt;b&gt;x&lt;/b&gt; |") {
 		t.Errorf("the hot function is not as expected:\n%s", out)
 	}
+	// An explanation's every field.
+	for _, want := range []string{
+		"<details><summary>scenario ::s[1m: p99-sec +200.00%, ::u regressed</summary>\n",
+		"\n10 base and 20 head samples of delay\\[2J, over 5 and 5 requests.\n",
+		"\n| ::svc | \\#\\#\\[kind\\] | 1.000ns/\\[31m | 2.000ns/\\[31m | +1.000ns/\\[31m (+100%) |\n",
+		"\n| <code>::fn</code> |  ::k | \\[8m | +1.000ns | 100% | 1.000ns → 2.000ns | 1/2 |\n",
+		"\n- ::error::note \\#\\#\\[x\\]\n",
+		"<details><summary>##&#91;group]B: ::B/op +200.00% regressed</summary>\n",
+		"\n- \\[2Jwiped\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the Markdown has no %q:\n%s", want, out)
+		}
+	}
 }
 
 // TestHTMLControls: the page has no control character but line breaks
@@ -117,7 +140,11 @@ func TestHTMLControls(t *testing.T) {
 	out := buf.String()
 	checkTerminal(t, "HTML", out)
 	for _, want := range []string{`<code>\x1b]0;pwned\a</code>`, `<td>svc\u202e</td>`, `Benchmark\u009b31m\u2066x`, `<code>\xff\x9b</code>`,
-		"build failed:\n&#58;:error::pwned\\a</div>", "head <span class=\"mono\">##&#91;add-mask]head</span>"} {
+		"build failed:\n&#58;:error::pwned\\a</div>", "head <span class=\"mono\">##&#91;add-mask]head</span>",
+		// An explanation's every field.
+		"<h3>scenario ::s\\x1b[1m<wbr></h3>", "<b>p99-sec\\a &#43;200.00%, ::u regressed</b>", "samples of delay\\x1b[2J, over 5",
+		"<td>::svc</td><td>##&#91;kind]</td>", "<code>::fn\\u202e</code></td><td>\\r::k</td><td>\\x1b[8m</td>", "<code>\\x9b</code>",
+		"<li>::error::note\n##&#91;x]</li>", "<code>::prof\\x1b</code>", "<h3>##&#91;group]B<wbr></h3>", "<li>\\x1b[2Jwiped</li>"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the page has no %q", want)
 		}

@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"golang.org/x/perf/benchunit"
+
+	"github.com/perfgate/perfgate/analyze"
 )
 
 // A diff flame graph of the HTML report, from the folded stacks of a diff
@@ -32,6 +34,12 @@ import (
 //
 // A folded line of a diff has only its net value: the head's own cost is
 // not in it, so a frame's width is the change under it, not its cost.
+//
+// The values are for the head's work (all the iterations or requests its
+// profiles cover), in the profiles' sample unit. The tooltips and the
+// caption show them per unit of work, "+12.3µs/op", as the hot functions
+// are shown (flameOf: the unit and the work come from the result's hot
+// functions, see flameScaleOf), or as plain numbers when neither is known.
 
 // Flame graph geometry, in SVG user units.
 const (
@@ -129,9 +137,161 @@ func parseFolded(data []byte) (root *flameNode, bad int) {
 	return root, bad
 }
 
-// layoutFlame lays out the diff flame graph of folded stacks, or returns
-// nil when they hold no change.
+// flameScale is what the values of a flame graph's folded stacks are: their
+// unit and the work they cover.
+type flameScale struct {
+	// Unit is the unit of a value divided by Work, as analyze.Hot's Unit
+	// ("ns/op", "B/op", "objects/op"), or the sample unit itself ("ns")
+	// when the work is not known; "" shows plain numbers.
+	Unit string
+	// Work is the units of work (iterations, requests) the values cover,
+	// the head's for a diff; at most 0 is taken as 1.
+	Work float64
+}
+
+// format is v in the scale's unit, per unit of work.
+func (s flameScale) format(v float64) string {
+	if s.Unit == "" {
+		return benchunit.Scale(v, benchunit.Decimal)
+	}
+	if s.Work > 0 {
+		v /= s.Work
+	}
+	return Cost(v, s.Unit)
+}
+
+// signed is format with a "+" for growth.
+func (s flameScale) signed(v float64) string {
+	if v > 0 {
+		return "+" + s.format(v)
+	}
+	return s.format(v)
+}
+
+// flameOf lays out the diff flame graph of the result of v keyed key
+// (Benchmark+" "+Unit, as HTMLOptions.Flames keys them) from its folded
+// stacks, with its values per unit of work (flameScaleOf); nil when they
+// hold no change.
+func flameOf(v *analyze.Verdict, key string, folded []byte) *flameGraph {
+	return layoutFlameScaled(folded, flameScaleOf(v, key, folded))
+}
+
+// flameScaleOf returns the unit and the work of the folded stacks keyed
+// key in v: those of a result (Benchmark+" "+Unit) or of an explanation
+// (its Benchmark and one of its Units). The unit is its hot functions'
+// (their Unit, per unit of work: the result's, else the explanation's).
+// The work is the one their costs were divided by: a hot function's
+// growth, Head-Base, is its flat value in the diff over the head's work,
+// and the diff's folded stacks hold the same flat value as the sum of the
+// stacks that end in it (within its service's root frame when the stacks
+// of several services are joined), so the work is that sum over the
+// growth, the first hot function for which both are known giving it.
+// Without such a function, the work is the explanation's HeadWork; else
+// the values are shown as totals in the sample unit, or as plain numbers
+// when no hot function nor explanation gives the unit.
+func flameScaleOf(v *analyze.Verdict, key string, folded []byte) flameScale {
+	if v == nil {
+		return flameScale{}
+	}
+	var hot []analyze.Hot
+	found := false
+	if i := slices.IndexFunc(v.Results, func(r analyze.Result) bool { return r.Benchmark+" "+r.Unit == key }); i >= 0 {
+		hot, found = v.Results[i].Hot, true
+	}
+	var expl *analyze.Explanation
+	for j := range v.Explanations {
+		e := &v.Explanations[j]
+		if slices.ContainsFunc(e.Units, func(u string) bool { return e.Benchmark+" "+u == key }) {
+			expl, found = e, true
+			if len(hot) == 0 {
+				hot = e.Hot
+			}
+			break
+		}
+	}
+	if !found {
+		return flameScale{}
+	}
+	var unit string
+	if len(hot) > 0 {
+		unit = hot[0].Unit
+	}
+	root, _ := parseFolded(folded)
+	for _, h := range hot {
+		growth := h.Head - h.Base
+		if h.Unit != unit || !(growth > 0) || !finite(growth) {
+			continue
+		}
+		under := root
+		if c := root.children[h.Service]; h.Service != "" && c != nil {
+			under = c
+		}
+		if work := flatSum(under, foldedFrame(h.Function)) / growth; work > 0 && finite(work) {
+			return flameScale{Unit: unit, Work: work}
+		}
+	}
+	if expl != nil && expl.HeadWork > 0 && finite(expl.HeadWork) {
+		if unit == "" {
+			unit = sampleTypeUnit(expl.SampleType)
+		}
+		if unit != "" {
+			return flameScale{Unit: unit, Work: expl.HeadWork}
+		}
+	}
+	// The totals of the head's work, in the sample unit.
+	unit, _, _ = strings.Cut(unit, "/")
+	return flameScale{Unit: unit, Work: 1}
+}
+
+// flatSum adds up, over the frames named name under n (n included), the
+// values of the stacks that end in them: their net change less their
+// children's.
+func flatSum(n *flameNode, name string) float64 {
+	var sum float64
+	var walk func(n *flameNode)
+	walk = func(n *flameNode) {
+		children := 0.0
+		for _, c := range n.children {
+			children += c.net
+			walk(c)
+		}
+		if n.name == name {
+			sum += n.net - children
+		}
+	}
+	walk(n)
+	return sum
+}
+
+// foldedFrame is a function's name as analyze.Folded writes it in a stack:
+// a ';' becomes ':' and a line break a space.
+func foldedFrame(name string) string {
+	return strings.NewReplacer(";", ":", "\n", " ", "\r", " ").Replace(name)
+}
+
+// sampleTypeUnit is the unit per unit of work of the values of a sample
+// type, as analyze.Hot's Unit gives it, or "" for a type it does not know.
+func sampleTypeUnit(sampleType string) string {
+	switch {
+	case sampleType == "cpu" || sampleType == "delay":
+		return "ns/op"
+	case strings.HasSuffix(sampleType, "_space"):
+		return "B/op"
+	case strings.HasSuffix(sampleType, "_objects"):
+		return "objects/op"
+	}
+	return ""
+}
+
+// layoutFlame lays out the diff flame graph of folded stacks, their values
+// shown as plain numbers, or returns nil when they hold no change.
 func layoutFlame(folded []byte) *flameGraph {
+	return layoutFlameScaled(folded, flameScale{})
+}
+
+// layoutFlameScaled lays out the diff flame graph of folded stacks whose
+// values are in scale, or returns nil when they hold no change.
+func layoutFlameScaled(folded []byte, scale flameScale) *flameGraph {
 	root, bad := parseFolded(folded)
 	if root.abs == 0 {
 		if bad == 0 {
@@ -171,7 +331,7 @@ func layoutFlame(folded []byte) *flameGraph {
 			Fill:  flameColor(n.net, maxNet),
 			Label: fitLabel(short, w),
 			Name:  short,
-			Title: frameTitle(n, root),
+			Title: frameTitle(n, root, scale),
 			DX:    frac(x / flameWidth), DW: frac(w / flameWidth),
 			Depth: d,
 		})
@@ -187,7 +347,7 @@ func layoutFlame(folded []byte) *flameGraph {
 	}
 	place(root, 0, 0)
 	g.Height = (depth + 1) * flameRowH
-	g.Caption = fmt.Sprintf("net change %s, total change %s", signedScale(root.net), benchunit.Scale(root.abs, benchunit.Decimal))
+	g.Caption = fmt.Sprintf("net change %s, total change %s", scale.signed(root.net), scale.format(root.abs))
 	return g
 }
 
@@ -211,17 +371,12 @@ func flameColor(net, maxNet float64) string {
 	return fmt.Sprintf("#%02x%02x%02x", c[0], c[1], c[2])
 }
 
-func frameTitle(n, root *flameNode) string {
+// frameTitle is a frame's tooltip: its name, its net change and how much
+// changed under it, in scale ("+12.3µs/op"), with its part of all the
+// change.
+func frameTitle(n, root *flameNode, scale flameScale) string {
 	return fmt.Sprintf("%s\nhead − base: %s\nchanged: %s (%.1f%% of all change)",
-		n.name, signedScale(n.net), benchunit.Scale(n.abs, benchunit.Decimal), 100*n.abs/root.abs)
-}
-
-func signedScale(v float64) string {
-	s := benchunit.Scale(v, benchunit.Decimal)
-	if v > 0 {
-		s = "+" + s
-	}
-	return s
+		n.name, scale.signed(n.net), scale.format(n.abs), 100*n.abs/root.abs)
 }
 
 // shortFuncName drops a function's package path, keeping its package:

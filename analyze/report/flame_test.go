@@ -2,10 +2,12 @@ package report
 
 import (
 	"bytes"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -135,6 +137,147 @@ func FuzzParseFolded(f *testing.F) {
 // writes them.
 func fixtureFolded(t testing.TB) []byte {
 	t.Helper()
+	_, folded := fixtureDiff(t)
+	return folded
+}
+
+// firstLines returns the whole lines of data that fit in n bytes: the
+// fuzzer minimizes each input that finds new coverage, which takes long
+// on large ones, and the first lines cover the same reading.
+func firstLines(data []byte, n int) []byte {
+	if len(data) <= n {
+		return data
+	}
+	if i := bytes.LastIndexByte(data[:n], '\n'); i >= 0 {
+		return data[:i+1]
+	}
+	return data[:n]
+}
+
+// TestFlameScaleOf: the unit and work of a flame graph's values come from
+// the result's hot functions (the work their costs were divided by), else
+// from its explanation, else the values are totals in the sample unit, or
+// plain numbers.
+func TestFlameScaleOf(t *testing.T) {
+	// The real diff of the CPU profile fixtures, ranked: the work found
+	// is the head's, which the diff's values are for.
+	diffs, folded := fixtureDiff(t)
+	hot, err := analyze.Diff(diffs, analyze.HotOptions{Top: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const key = "BenchmarkX sec/op"
+	result := func(hot ...analyze.Hot) []analyze.Result {
+		return []analyze.Result{{Benchmark: "BenchmarkX", Unit: "sec/op", Hot: hot}}
+	}
+	for _, tt := range []struct {
+		name   string
+		v      *analyze.Verdict
+		key    string
+		folded string
+		want   flameScale
+	}{
+		{"real diff", &analyze.Verdict{Results: result(hot...)}, key, string(folded), flameScale{"ns/op", diffs[0].Work}},
+		{"within its service", &analyze.Verdict{Results: result(analyze.Hot{Function: "f", Service: "b", Head: 5, Base: 2, Unit: "ns/op"})},
+			key, "a;main;f 100\nb;main;f 300\nb;main;f;g 7\n", flameScale{"ns/op", 100}},
+		{"one service, not a root frame", &analyze.Verdict{Results: result(analyze.Hot{Function: "f", Service: "b", Head: 5, Unit: "B/op"})},
+			key, "main;f 100\nmain;g;f 400\n", flameScale{"B/op", 100}},
+		{"escaped name", &analyze.Verdict{Results: result(analyze.Hot{Function: "f[struct { a int; b int }]", Head: 2, Unit: "ns/op"})},
+			key, "main;f[struct { a int: b int }] 50\n", flameScale{"ns/op", 25}},
+		{"first hot function not in the stacks", &analyze.Verdict{Results: result(
+			analyze.Hot{Function: "gone", Head: 9, Unit: "ns/op"}, analyze.Hot{Function: "f", Head: 4, Base: 3, Unit: "ns/op"})},
+			key, "main;f 20\n", flameScale{"ns/op", 20}},
+		{"explanation", &analyze.Verdict{Results: result(), Explanations: []analyze.Explanation{
+			{Benchmark: "BenchmarkX", Units: []string{"B/op"}, SampleType: "alloc_space", HeadWork: 7},
+			{Benchmark: "BenchmarkX", Units: []string{"allocs/op", "sec/op"}, SampleType: "cpu", HeadWork: 40}}},
+			key, "main;f 20\n", flameScale{"ns/op", 40}},
+		{"explanation's hot functions", &analyze.Verdict{Explanations: []analyze.Explanation{
+			{Benchmark: "BenchmarkLoad/scenario=s", Units: []string{"p50-sec"}, HeadWork: 500,
+				Hot: []analyze.Hot{{Function: "f", Service: "a", Head: 3, Base: 1, Unit: "ns/op"}}}}},
+			"BenchmarkLoad/scenario=s p50-sec", "a;main;f 60\nb;main;f 1000\n", flameScale{"ns/op", 30}},
+		{"no work", &analyze.Verdict{Results: result(analyze.Hot{Function: "gone", Head: 9, Unit: "B/op"})},
+			key, "main;f 20\n", flameScale{"B", 1}},
+		{"no hot function", &analyze.Verdict{Results: result()}, key, "main;f 20\n", flameScale{"", 1}},
+		{"no result", &analyze.Verdict{Results: result()}, "BenchmarkY sec/op", "main;f 20\n", flameScale{}},
+		{"no verdict", nil, key, "main;f 20\n", flameScale{}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got := flameScaleOf(tt.v, tt.key, []byte(tt.folded))
+			if got.Unit != tt.want.Unit || math.Abs(got.Work-tt.want.Work) > 1e-9*math.Abs(tt.want.Work) {
+				t.Errorf("flameScaleOf = %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestFlameTitles: a frame's tooltip and the caption give the change per
+// unit of work, in the unit of the hot functions: for the real diff,
+// main.work2's net change is its growth in perfgate's hot functions.
+func TestFlameTitles(t *testing.T) {
+	diffs, folded := fixtureDiff(t)
+	hot, err := analyze.Diff(diffs, analyze.HotOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := &analyze.Verdict{Results: []analyze.Result{{Benchmark: "BenchmarkX", Unit: "sec/op", Hot: hot}}}
+	g := flameOf(v, "BenchmarkX sec/op", folded)
+	if g == nil {
+		t.Fatal("no flame graph")
+	}
+	if !strings.HasPrefix(g.Caption, "net change +") || !strings.HasSuffix(g.Caption, "s/op") {
+		t.Errorf("caption %q, want the net and total change per op", g.Caption)
+	}
+	var work2 analyze.Hot
+	for _, h := range hot {
+		if h.Function == "main.work2" {
+			work2 = h
+		}
+	}
+	// main.work2 has one frame, on one path: its net change is its
+	// cumulative growth.
+	want := "main.work2\nhead − base: +" + Cost(work2.HeadCum-work2.BaseCum, "ns/op") + "\nchanged: "
+	var titles []string
+	for _, f := range g.Frames {
+		if f.Name == "main.work2" {
+			titles = append(titles, f.Title)
+		}
+	}
+	if len(titles) != 1 || !strings.HasPrefix(titles[0], want) || !strings.HasSuffix(titles[0], "% of all change)") {
+		t.Errorf("main.work2's titles %q, want one that begins %q", titles, want)
+	}
+	// Without a unit the values are plain numbers, as they were.
+	if g := layoutFlame(folded); !strings.Contains(g.Frames[0].Title, "head − base: +") || strings.Contains(g.Frames[0].Title, "/op") {
+		t.Errorf("plain title %q", g.Frames[0].Title)
+	}
+}
+
+// TestFlameGolden keeps the flame graphs of the golden input (the folded
+// stacks of testdata, under the hot functions of verdict) as they are laid
+// out: each frame's place, color and tooltip, and the caption, in
+// testdata/flame.golden (go test -update rewrites it).
+func TestFlameGolden(t *testing.T) {
+	v := verdict(t)
+	fl := flames(t)
+	keys := make([]string, 0, len(fl))
+	for k := range fl {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var b bytes.Buffer
+	for _, k := range keys {
+		g := flameOf(v, k, fl[k])
+		fmt.Fprintf(&b, "## %s\n%s (%dx%d)\n", k, g.Caption, g.Width, g.Height)
+		for _, f := range g.Frames {
+			fmt.Fprintf(&b, "%s %s %s %s %q\n", f.X, f.Y, f.W, f.Fill, f.Title)
+		}
+	}
+	golden(t, "flame.golden", b.Bytes())
+}
+
+// fixtureDiff is the diff of analyze's CPU profile fixtures, head's work
+// its Work, and its folded stacks.
+func fixtureDiff(t testing.TB) ([]analyze.ProfileDiff, []byte) {
+	t.Helper()
 	var sides [2]analyze.ProfileSide
 	for i, side := range []string{"base", "head"} {
 		dir := filepath.Join("..", "testdata", "profiles")
@@ -164,18 +307,5 @@ func fixtureFolded(t testing.TB) []byte {
 	if err := analyze.Folded(&b, diffs[0].Diff, ""); err != nil {
 		t.Fatal(err)
 	}
-	return b.Bytes()
-}
-
-// firstLines returns the whole lines of data that fit in n bytes: the
-// fuzzer minimizes each input that finds new coverage, which takes long
-// on large ones, and the first lines cover the same reading.
-func firstLines(data []byte, n int) []byte {
-	if len(data) <= n {
-		return data
-	}
-	if i := bytes.LastIndexByte(data[:n], '\n'); i >= 0 {
-		return data[:i+1]
-	}
-	return data[:n]
+	return diffs, b.Bytes()
 }

@@ -142,12 +142,44 @@ func others(v *analyze.Verdict) []analyze.Result {
 const callPathFrames = 4
 
 // trimPath keeps the last n frames of a call path, with "…" in place of
-// the rest.
+// the rest. When the frames before the leaf are the standard library's
+// (a wait in net/http's transport, say), it keeps instead the innermost
+// n+1 frames of the code that called into it, and the leaf: the path a
+// reader looks for is through their own code.
 func trimPath(path []string, n int) []string {
 	if len(path) <= n {
 		return path
 	}
-	return append([]string{"…"}, path[len(path)-n:]...)
+	last := len(path) - 1
+	u := last - 1
+	for u >= 0 && isStd(path[u]) {
+		u--
+	}
+	if u < 0 || u >= last-n+1 {
+		return append([]string{"…"}, path[len(path)-n:]...)
+	}
+	var out []string
+	start := max(0, u-n)
+	if start > 0 {
+		out = append(out, "…")
+	}
+	out = append(out, path[start:u+1]...)
+	if u+1 < last {
+		out = append(out, "…")
+	}
+	return append(out, path[last])
+}
+
+// isStd reports whether a function is the standard library's: its import
+// path's first element has no dot. A function of package main is the
+// caller's; one of a module whose path has no dot reads as the standard
+// library's, which only shortens its call paths differently.
+func isStd(fn string) bool {
+	first, _, slash := strings.Cut(fn, "/")
+	if !slash {
+		return !strings.HasPrefix(fn, "main.")
+	}
+	return !strings.Contains(first, ".")
 }
 
 // varyingKeys are the configuration keys whose values differ between
@@ -444,4 +476,333 @@ func missing(v *analyze.Verdict) []string {
 		}
 	}
 	return names
+}
+
+// The regressions, as every format lists them: in an order a reader
+// follows, each explanation (analyze.Explanation) once, after the
+// regressions it explains.
+
+// resourceUnits are the units of a load result line that measure a
+// service's own resources: every service's line has them
+// (bench/loadtest.go), and the target service's line has the scenario's
+// response time and throughput besides.
+var resourceUnits = map[string]bool{"cpu-sec/op": true, "peak-rss-B": true}
+
+// regPlan is the regressions section of a report.
+type regPlan struct {
+	// order are the indexes in v.Results of the regressed results, in the
+	// order regressionOrder gives.
+	order []int
+	// of is v.Explained().
+	of []int
+	// after are, by result index, the explanations to show after that
+	// result: those whose last explained result (in order) it is, in the
+	// order of v.Explanations.
+	after map[int][]int
+	// orphans are the explanations of no regressed result, which a report
+	// shows after the others, so that nothing the verdict holds is lost.
+	orphans []int
+	// explained are, by explanation, the results it explains, in order.
+	explained [][]int
+}
+
+func newRegPlan(v *analyze.Verdict) *regPlan {
+	p := &regPlan{order: regressionOrder(v), of: v.Explained(), after: make(map[int][]int)}
+	p.explained = make([][]int, len(v.Explanations))
+	for _, i := range p.order {
+		if j := p.of[i]; j >= 0 {
+			p.explained[j] = append(p.explained[j], i)
+		}
+	}
+	for j, rs := range p.explained {
+		if len(rs) == 0 {
+			p.orphans = append(p.orphans, j)
+			continue
+		}
+		last := rs[len(rs)-1]
+		p.after[last] = append(p.after[last], j)
+	}
+	return p
+}
+
+// hot returns the hot functions a report shows for result i: its
+// explanation's when it has one, else its own.
+func (p *regPlan) hot(v *analyze.Verdict, i int) []analyze.Hot {
+	if j := p.of[i]; j >= 0 {
+		return v.Explanations[j].Hot
+	}
+	return v.Results[i].Hot
+}
+
+// sameAsAbove reports whether the regression at row of the order has the
+// same explanation, with hot functions, as the row above: a table says
+// "as above" rather than name its top function again.
+func (p *regPlan) sameAsAbove(v *analyze.Verdict, row int) bool {
+	if row <= 0 || row >= len(p.order) {
+		return false
+	}
+	j := p.of[p.order[row]]
+	return j >= 0 && p.of[p.order[row-1]] == j && len(v.Explanations[j].Hot) > 0
+}
+
+// regressionOrder returns the indexes of v's regressed results in the
+// order the reports list them. Results are grouped by subject: a load
+// scenario (the lines of all its services), or a benchmark in its
+// configuration. Subjects go worst first, by the largest excess of their
+// results beyond their thresholds (excess), ties in the verdict's order.
+// Within a subject results keep the verdict's order, except that a
+// scenario's response time and throughput (the target's line: sec/op,
+// p50-sec... max-sec, req/s, errors/op) come before the resources of its
+// services (cpu-sec/op, peak-rss-B): how the scenario answered is what a
+// reader asks first, whatever the excess of a service's CPU time from a
+// base of zero.
+func regressionOrder(v *analyze.Verdict) []int {
+	type subject struct {
+		worst     float64
+		response  []int
+		resources []int
+	}
+	var subjects []*subject
+	byKey := make(map[string]*subject)
+	for i, r := range v.Results {
+		if r.Status != analyze.StatusRegression {
+			continue
+		}
+		var key string
+		resource := false
+		if n, ok := analyze.ParseLoadName(r.Benchmark); ok {
+			key = "load\x00" + n.Scenario
+			resource = resourceUnits[r.Unit]
+		} else {
+			var b strings.Builder
+			b.WriteString("bench\x00" + r.Benchmark)
+			for _, kv := range r.Config {
+				b.WriteString("\x00" + kv.Key + "\x00" + kv.Value)
+			}
+			key = b.String()
+		}
+		s := byKey[key]
+		if s == nil {
+			s = &subject{worst: math.Inf(-1)}
+			byKey[key] = s
+			subjects = append(subjects, s)
+		}
+		if x := excess(r); x > s.worst || math.IsNaN(s.worst) {
+			s.worst = x
+		}
+		if resource {
+			s.resources = append(s.resources, i)
+		} else {
+			s.response = append(s.response, i)
+		}
+	}
+	slices.SortStableFunc(subjects, func(a, b *subject) int { return cmp.Compare(b.worst, a.worst) })
+	var out []int
+	for _, s := range subjects {
+		out = append(out, s.response...)
+		out = append(out, s.resources...)
+	}
+	return out
+}
+
+// explanationTitle names what an explanation explains, as a heading
+// begins: "scenario checkout", "scenario checkout, service pricing", or
+// the benchmark. The names are untrusted: a format escapes the title.
+func explanationTitle(e analyze.Explanation) string {
+	if n, ok := analyze.ParseLoadName(e.Benchmark); ok {
+		s := "scenario " + n.Scenario
+		if n.Service != "" {
+			s += ", service " + n.Service
+		}
+		return s
+	}
+	if e.Benchmark == "" {
+		return "(unnamed)"
+	}
+	return e.Benchmark
+}
+
+// figure is a regressed figure an explanation explains: the unit
+// (untrusted) and its change ("+259.38%", "from 0"), or no change when
+// no regressed result of the unit is listed.
+type figure struct{ unit, change string }
+
+// explanationFigures are the figures of e's units, in its order, each
+// with the change of the first result of the unit that e explains
+// (results: the indexes of those results in v.Results).
+func explanationFigures(v *analyze.Verdict, e analyze.Explanation, results []int) []figure {
+	first := make(map[string]analyze.Result) // by unit
+	for _, i := range results {
+		if _, ok := first[v.Results[i].Unit]; !ok {
+			first[v.Results[i].Unit] = v.Results[i]
+		}
+	}
+	var out []figure
+	seen := make(map[string]bool)
+	for _, u := range e.Units {
+		if seen[u] || u == "" {
+			continue
+		}
+		seen[u] = true
+		f := figure{unit: u}
+		if r, ok := first[u]; ok {
+			f.change = changeWords(r)
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+// changeWords is a regression's change for a heading: its delta, or
+// "from 0" from a base of zero.
+func changeWords(r analyze.Result) string {
+	if math.IsNaN(float64(r.Delta)) {
+		return "from 0"
+	}
+	return r.FormatDelta()
+}
+
+// figuresLine is "sec/op +259.38%, req/s -12.00% regressed", each unit
+// passed through esc.
+func figuresLine(figs []figure, esc func(string) string) string {
+	var parts []string
+	for _, f := range figs {
+		s := esc(f.unit)
+		if f.change != "" {
+			s += " " + f.change
+		}
+		parts = append(parts, s)
+	}
+	if len(parts) == 0 {
+		return "regressed"
+	}
+	return strings.Join(parts, ", ") + " regressed"
+}
+
+// sampleWords names the sampled events of a sample type, in the plural.
+func sampleWords(sampleType string) string {
+	switch sampleType {
+	case "cpu", "samples":
+		return "CPU samples"
+	case "alloc_space", "alloc_objects":
+		return "sampled allocations"
+	case "inuse_space", "inuse_objects":
+		return "sampled allocations in use"
+	case "delay":
+		return "CPU samples and blocking events"
+	case "":
+		return "samples"
+	}
+	return "samples of " + sampleType
+}
+
+// workWords names the units of work of an explanation's profiles.
+func workWords(e analyze.Explanation) string {
+	if _, ok := analyze.ParseLoadName(e.Benchmark); ok {
+		return "requests"
+	}
+	return "iterations"
+}
+
+// samplesLine is what an explanation rests on: "1,234 base and 4,021 head
+// CPU samples and blocking events, over 1,800 and 1,584 requests". The
+// sample type is untrusted: a format escapes the line.
+func samplesLine(e analyze.Explanation) string {
+	s := fmt.Sprintf("%s base and %s head %s", thousands(e.BaseSamples), thousands(e.HeadSamples), sampleWords(e.SampleType))
+	if e.BaseWork > 0 || e.HeadWork > 0 {
+		s += fmt.Sprintf(", over %s and %s %s", workString(e.BaseWork), workString(e.HeadWork), workWords(e))
+	}
+	return s
+}
+
+// noRanking says why an explanation has no hot function, or "" when it
+// has some, or when its notes say why it has none: its Hot is null, not
+// empty, when its profiles could not be ranked at all (none of both sides,
+// a diff that failed), and the notes say why.
+func noRanking(e analyze.Explanation) string {
+	if len(e.Hot) > 0 || e.Hot == nil && len(e.Notes) > 0 {
+		return ""
+	}
+	return fmt.Sprintf("the samples (%s base, %s head) support no ranking: no function grew beyond sampling noise",
+		thousands(e.BaseSamples), thousands(e.HeadSamples))
+}
+
+// splitWhat introduces an explanation's split: "time per request" for
+// load, "time per op" for a benchmark.
+func splitWhat(e analyze.Explanation) string {
+	if _, ok := analyze.ParseLoadName(e.Benchmark); ok {
+		return "time per request"
+	}
+	return "time per op"
+}
+
+// splitGrowth is a split's change: "+300.0µs/op (+27%)", "-1.000µs/op",
+// "0".
+func splitGrowth(s analyze.Split) string {
+	d := s.Head - s.Base
+	out := signedCost(d, s.Unit)
+	if s.Base > 0 && finite(d/s.Base) {
+		out += fmt.Sprintf(" (%+.0f%%)", 100*d/s.Base)
+	}
+	return out
+}
+
+// signedCost is Cost with a sign: "+1.500µs/op", "-2.000µs/op".
+func signedCost(v float64, unit string) string {
+	c := Cost(v, unit)
+	if v > 0 && !strings.HasPrefix(c, "+") {
+		return "+" + c
+	}
+	return c
+}
+
+// hotSamples is a hot function's samples, "21/290" (base/head), or ""
+// when it has none.
+func hotSamples(h analyze.Hot) string {
+	if h.BaseSamples == 0 && h.HeadSamples == 0 {
+		return ""
+	}
+	return thousands(h.BaseSamples) + "/" + thousands(h.HeadSamples)
+}
+
+// hotColumns says which of the optional columns of a hot table any of its
+// functions fills: kind, service, samples.
+func hotColumns(hot []analyze.Hot) (kind, service, samples bool) {
+	for _, h := range hot {
+		kind = kind || h.Kind != ""
+		service = service || h.Service != ""
+		samples = samples || hotSamples(h) != ""
+	}
+	return kind, service, samples
+}
+
+// thousands writes n with commas between groups of three digits.
+func thousands(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	if neg {
+		b.WriteByte('-')
+	}
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+// workString is an amount of work: a whole number with thousands
+// separators, or three significant digits scaled ("1.50M") when it is not
+// whole or very large.
+func workString(w float64) string {
+	if w == math.Trunc(w) && math.Abs(w) < 1e15 {
+		return thousands(int64(w))
+	}
+	if !finite(w) {
+		return strconv.FormatFloat(w, 'g', -1, 64)
+	}
+	return benchunit.Scale(w, benchunit.Decimal)
 }

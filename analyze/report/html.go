@@ -18,21 +18,35 @@ import (
 type HTMLOptions struct {
 	// Title is the page's title; "" means "perfgate: " and the outcome.
 	Title string
-	// Flames are diff flame graphs by result, key Benchmark+" "+Unit: the
-	// folded stacks (analyze.Folded's format: "root;...;leaf value" per
-	// line, values negative where the base was more expensive) of the diff
-	// profile behind the result's hot functions.
+	// Flames are diff flame graphs: the folded stacks (analyze.Folded's
+	// format: "root;...;leaf value" per line, values negative where the
+	// base was more expensive) of the diff profiles behind hot functions.
+	// The key of an explanation's (analyze.Explanation) is its Benchmark,
+	// a space and its first unit (Units[0]), as in
+	// "BenchmarkLoad/scenario=checkout sec/op"; the stacks of several
+	// services go under a root frame named after each. The key of a
+	// result that no explanation explains (Verdict.Explained) is its Benchmark, a
+	// space and its Unit. A flame graph of a result that an explanation
+	// explains stands for the explanation when it has none of its own; any
+	// other key is drawn under "Other flame graphs".
 	Flames map[string][]byte
 }
 
 // HTML writes v as one self-contained page that needs no network: styles,
 // charts (inline SVG drawn here) and a little script are all in it. It
 // shows the outcome and the counts in a banner; a table of the
-// regressions; for each regression (and each result with a flame graph)
-// its figures, a chart of every round's value base against head, its hot
-// functions with the call path of the first, and a diff flame graph; a
-// chart of the latency percentiles of each load scenario, base against
-// head; all results, grouped as the text tables are; and the notes.
+// regressions, in the order of regressionOrder (worst first; a load
+// scenario's response time and throughput before its services'
+// resources); for each regression (and each result with a flame graph)
+// its figures and a chart of every round's value base against head; after
+// the regressions an explanation (analyze.Explanation) explains, the
+// explanation, once: the figures it explains, the samples it rests on,
+// the time by service and kind, the functions that grew with the call
+// path of the first, its notes, its diff flame graph and profiles; for a
+// regression that no explanation explains, its own hot functions, call
+// path and flame graph; a chart of the latency percentiles of each load
+// scenario, base against head; all results, grouped as the text tables
+// are; and the notes.
 //
 // The output depends on v and opts only: no timestamps, stable order,
 // fixed float formatting. Everything from v is escaped by html/template,
@@ -125,12 +139,15 @@ type htmlRow struct {
 	Marks     string // footnote marks of its warnings
 	Top       string // the first hot function
 	TopShare  string
+	TopSame   bool   // the same explanation as the row above: its top function is there
 	Anchor    string // the id of its details, or ""
 }
 
 // htmlDetail is the section of one result: figures, rounds, hot
-// functions, flame graph.
+// functions, flame graph; or, with Explanation, an explanation's.
 type htmlDetail struct {
+	Explanation *htmlExplanation
+
 	ID       string
 	Row      htmlRow
 	Rounds   *lineChart
@@ -145,6 +162,8 @@ type htmlDetail struct {
 type htmlHot struct {
 	Function string
 	Service  string
+	Kind     string
+	Samples  string
 	Growth   string
 	Share    string
 	ShareW   string // the share bar's width
@@ -152,6 +171,29 @@ type htmlHot struct {
 	Head     string
 	BaseCum  string
 	HeadCum  string
+}
+
+// htmlExplanation is the section of one explanation.
+type htmlExplanation struct {
+	ID      string
+	Title   string // what it explains: "scenario checkout"
+	Figures string // "sec/op +259.38%, req/s -12.00% regressed"
+	Samples string
+	// SplitWhat introduces Split: "Time per request".
+	SplitWhat string
+	Split     []htmlSplit
+	// The optional columns of Hot that some function fills.
+	HotKind, HotService, HotSamples bool
+	Hot                             []htmlHot
+	Path                            []string
+	NoRanking                       string // why Hot is empty
+	Notes                           []string
+	Flame                           *htmlDetail // its flame graph, for the "flame" template
+	Profiles                        []string
+}
+
+type htmlSplit struct {
+	Service, Kind, Base, Head, Growth string
 }
 
 // htmlGroup is the results of one file configuration and unit.
@@ -196,8 +238,10 @@ func newHTMLPage(v *analyze.Verdict, opts HTMLOptions) *htmlPage {
 	}
 	p.Footnotes = notes.list
 
-	// Sections of the regressions, worst first, then of the other results
-	// with a flame graph, in the verdict's order.
+	// Sections of the regressions, each explanation after the last it
+	// explains, then of the other results with a flame graph, in the
+	// verdict's order.
+	plan := newRegPlan(v)
 	used := make(map[string]bool)
 	addDetail := func(i int) {
 		r := v.Results[i]
@@ -205,38 +249,65 @@ func newHTMLPage(v *analyze.Verdict, opts HTMLOptions) *htmlPage {
 		d := htmlDetail{
 			ID:       "result-" + strconv.Itoa(i+1),
 			Rounds:   roundsChart(r, p.BaseName, p.HeadName),
-			Profiles: r.Profiles,
 			Warnings: r.Warnings,
 		}
 		rows[i].Anchor = d.ID
 		d.Row = rows[i]
-		for _, h := range r.Hot {
-			d.Hot = append(d.Hot, htmlHot{
-				Function: h.Function, Service: h.Service,
-				Growth: hotGrowth(h), Share: Percent(roundShare(h.Share)), ShareW: px(60 * clamp01(h.Share)),
-				Base: Cost(h.Base, h.Unit), Head: Cost(h.Head, h.Unit),
-				BaseCum: Cost(h.BaseCum, h.Unit), HeadCum: Cost(h.HeadCum, h.Unit),
-			})
-		}
-		if len(r.Hot) > 0 {
-			d.Path = r.Hot[0].Path
-		}
-		if f, ok := opts.Flames[key]; ok && !used[key] {
-			used[key] = true
-			d.Flame, d.FlameKey = layoutFlame(f), key
+		if plan.of[i] < 0 {
+			// Its own hot functions: those of an explanation go with it.
+			d.Profiles = r.Profiles
+			d.Hot = htmlHots(r.Hot)
+			if len(r.Hot) > 0 {
+				d.Path = r.Hot[0].Path
+			}
+			if f, ok := opts.Flames[key]; ok && !used[key] {
+				used[key] = true
+				d.Flame, d.FlameKey = flameOf(v, key, f), key
+			}
 		}
 		p.Details = append(p.Details, d)
 	}
-	regs := indexByStatus(v, analyze.StatusRegression)
-	for _, i := range regs {
+	addExplanation := func(j int) {
+		x := newHTMLExplanation(v, plan, j)
+		e := v.Explanations[j]
+		// Its flame graph: its own, else that of a result it explains.
+		var keys []string
+		if len(e.Units) > 0 {
+			keys = append(keys, e.Benchmark+" "+e.Units[0])
+		}
+		for _, i := range plan.explained[j] {
+			keys = append(keys, v.Results[i].Benchmark+" "+v.Results[i].Unit)
+		}
+		for _, key := range keys {
+			if f, ok := opts.Flames[key]; ok && !used[key] && x.Flame == nil {
+				x.Flame = &htmlDetail{ID: x.ID, Flame: flameOf(v, key, f), FlameKey: key, Row: htmlRow{Benchmark: e.Benchmark}}
+			}
+			if _, ok := opts.Flames[key]; ok {
+				used[key] = true // drawn here, or the same profiles as what is
+			}
+		}
+		p.Details = append(p.Details, htmlDetail{ID: x.ID, Explanation: x})
+	}
+	for _, i := range plan.order {
 		addDetail(i)
+		for _, j := range plan.after[i] {
+			addExplanation(j)
+		}
+	}
+	for _, j := range plan.orphans {
+		addExplanation(j)
 	}
 	for i, r := range v.Results {
-		if r.Status != analyze.StatusRegression && opts.Flames[r.Benchmark+" "+r.Unit] != nil {
+		key := r.Benchmark + " " + r.Unit
+		if r.Status != analyze.StatusRegression && opts.Flames[key] != nil && !used[key] {
 			addDetail(i)
 		}
 	}
-	for _, i := range regs {
+	for row, i := range plan.order {
+		if j := plan.of[i]; j >= 0 {
+			rows[i].Top, rows[i].TopShare = topFunction(v.Explanations[j].Hot)
+			rows[i].TopSame = plan.sameAsAbove(v, row)
+		}
 		p.Regressions = append(p.Regressions, rows[i])
 	}
 	for _, i := range indexByStatus(v, analyze.StatusImprovement) {
@@ -250,7 +321,7 @@ func newHTMLPage(v *analyze.Verdict, opts HTMLOptions) *htmlPage {
 	}
 	slices.Sort(extra)
 	for _, k := range extra {
-		p.Extra = append(p.Extra, htmlDetail{ID: "extra-" + strconv.Itoa(len(p.Extra)+1), Flame: layoutFlame(opts.Flames[k]), FlameKey: k})
+		p.Extra = append(p.Extra, htmlDetail{ID: "extra-" + strconv.Itoa(len(p.Extra)+1), Flame: flameOf(v, k, opts.Flames[k]), FlameKey: k})
 	}
 
 	// Latency charts of load scenarios, one per scenario and service, in
@@ -314,15 +385,60 @@ func newHTMLRow(r analyze.Result, keys []string, notes *footnotes) htmlRow {
 		Decision:  statusText(r),
 		Marks:     strings.TrimSpace(notes.mark(r.Warnings)),
 	}
-	if len(r.Hot) > 0 {
-		h := r.Hot[0]
-		row.Top = h.Function
-		if h.Service != "" {
-			row.Top += " in " + h.Service
-		}
-		row.TopShare = Percent(roundShare(h.Share))
-	}
+	row.Top, row.TopShare = topFunction(r.Hot)
 	return row
+}
+
+// topFunction is the first hot function, "F in service", and its share.
+func topFunction(hot []analyze.Hot) (top, share string) {
+	if len(hot) == 0 {
+		return "", ""
+	}
+	h := hot[0]
+	top = h.Function
+	if h.Service != "" {
+		top += " in " + h.Service
+	}
+	return top, Percent(roundShare(h.Share))
+}
+
+// htmlHots are hot functions as the page's tables show them.
+func htmlHots(hot []analyze.Hot) []htmlHot {
+	var out []htmlHot
+	for _, h := range hot {
+		out = append(out, htmlHot{
+			Function: h.Function, Service: h.Service, Kind: h.Kind, Samples: hotSamples(h),
+			Growth: hotGrowth(h), Share: Percent(roundShare(h.Share)), ShareW: px(60 * clamp01(h.Share)),
+			Base: Cost(h.Base, h.Unit), Head: Cost(h.Head, h.Unit),
+			BaseCum: Cost(h.BaseCum, h.Unit), HeadCum: Cost(h.HeadCum, h.Unit),
+		})
+	}
+	return out
+}
+
+// newHTMLExplanation is the section of explanation j, but its flame graph.
+func newHTMLExplanation(v *analyze.Verdict, plan *regPlan, j int) *htmlExplanation {
+	e := v.Explanations[j]
+	x := &htmlExplanation{
+		ID:        "explanation-" + strconv.Itoa(j+1),
+		Title:     explanationTitle(e),
+		Figures:   figuresLine(explanationFigures(v, e, plan.explained[j]), func(s string) string { return s }),
+		Samples:   samplesLine(e),
+		SplitWhat: capitalize(splitWhat(e)),
+		Hot:       htmlHots(e.Hot),
+		Notes:     e.Notes,
+		Profiles:  e.Profiles,
+	}
+	x.HotKind, x.HotService, x.HotSamples = hotColumns(e.Hot)
+	for _, s := range e.Split {
+		x.Split = append(x.Split, htmlSplit{Service: s.Service, Kind: s.Kind,
+			Base: Cost(s.Base, s.Unit), Head: Cost(s.Head, s.Unit), Growth: splitGrowth(s)})
+	}
+	if len(e.Hot) > 0 {
+		x.Path = e.Hot[0].Path
+	}
+	x.NoRanking = capitalize(noRanking(e))
+	return x
 }
 
 // roundShare rounds a share to a whole percent, as the text report shows
@@ -427,6 +543,8 @@ td.delta.improvement { color: var(--green); font-weight: 700; }
 .detail.wide { flex-basis: 100%; }
 .detail .chart.rounds { width: 100%; max-width: 560px; }
 .detail.regression { border-left: 5px solid var(--red); }
+.detail.explanation { border-left: 5px solid var(--amber); background: #fffdf5; }
+.split { margin-top: 10px; }
 .figures { color: var(--muted); margin-bottom: 10px; }
 .figures b { color: var(--fg); font-weight: 600; }
 .charts { display: flex; flex-wrap: wrap; gap: 16px; }
@@ -479,7 +597,7 @@ footer { color: var(--muted); font-size: 12px; margin: 40px 0 24px; }
 <td class="name">{{if .Anchor}}<a href="#{{.Anchor}}">{{template "name" .Benchmark}}</a>{{else}}{{template "name" .Benchmark}}{{end}}{{with .Config}}<span class="cfg">{{.}}</span>{{end}}</td>
 <td>{{.Unit}}</td><td class="num">{{.Base}}</td><td class="num">{{.Head}}</td><td class="num delta regression">{{.Delta}}</td>
 <td class="num">{{.P}}</td><td class="num">{{.Threshold}}</td>
-<td>{{if .Top}}<code>{{.Top}}</code> <span class="hint">{{.TopShare}}</span>{{else}}<span class="hint">—</span>{{end}}</td>
+<td>{{if .TopSame}}<span class="hint">as above</span>{{else if .Top}}<code>{{.Top}}</code> <span class="hint">{{.TopShare}}</span>{{else}}<span class="hint">—</span>{{end}}</td>
 </tr>
 {{end}}</tbody>
 </table>
@@ -509,7 +627,7 @@ footer { color: var(--muted); font-size: 12px; margin: 40px 0 24px; }
 {{if .Details}}
 <h2>What changed, result by result</h2>
 <div class="details">
-{{range .Details}}{{template "detail" .}}{{end}}
+{{range .Details}}{{with .Explanation}}{{template "explanation" .}}{{else}}{{template "detail" .}}{{end}}{{end}}
 </div>
 {{end}}
 
@@ -602,6 +720,34 @@ footer { color: var(--muted); font-size: 12px; margin: 40px 0 24px; }
 {{with .Path}}<p class="path">Call path of the first: {{range $i, $f := .}}{{if $i}} → {{end}}<code>{{$f}}</code>{{end}}</p>{{end}}
 </div>{{end}}
 {{if .Flame}}{{template "flame" .}}{{end}}
+{{with .Profiles}}<div class="profiles">Profiles: {{range $i, $f := .}}{{if $i}}, {{end}}<code>{{$f}}</code>{{end}}</div>{{end}}
+</section>
+{{end}}
+{{define "explanation"}}<section class="detail explanation wide" id="{{.ID}}">
+<h3>{{template "name" .Title}}</h3>
+<div class="figures"><b>{{.Figures}}</b></div>
+<div class="hint">{{.Samples}}</div>
+{{if .Split}}<div class="split">{{.SplitWhat}}, by service and kind:
+<table>
+<thead><tr><th>Service</th><th>Kind</th><th class="num">Base</th><th class="num">Head</th><th class="num">Growth</th></tr></thead>
+<tbody>
+{{range .Split}}<tr><td>{{.Service}}</td><td>{{.Kind}}</td><td class="num">{{.Base}}</td><td class="num">{{.Head}}</td><td class="num">{{.Growth}}</td></tr>
+{{end}}</tbody>
+</table>
+</div>{{end}}
+{{if .Hot}}<div class="hot">
+<table>
+<thead><tr><th>Hot function</th>{{if .HotKind}}<th>Kind</th>{{end}}{{if .HotService}}<th>Service</th>{{end}}<th class="num">Growth</th><th>Share</th><th class="num">Base</th><th class="num">Head</th>{{if .HotSamples}}<th class="num">Samples (base/head)</th>{{end}}<th class="num">Cumulative</th></tr></thead>
+<tbody>
+{{range .Hot}}<tr><td class="fn"><code>{{.Function}}</code></td>{{if $.HotKind}}<td>{{.Kind}}</td>{{end}}{{if $.HotService}}<td>{{.Service}}</td>{{end}}<td class="num">{{.Growth}}</td>
+<td class="num" style="text-align:left"><svg class="sharebar" width="60" height="8" aria-hidden="true"><rect width="60" height="8" rx="2" fill="#eaeef2"/><rect width="{{.ShareW}}" height="8" rx="2" fill="#cf222e"/></svg>{{.Share}}</td>
+<td class="num">{{.Base}}</td><td class="num">{{.Head}}</td>{{if $.HotSamples}}<td class="num">{{.Samples}}</td>{{end}}<td class="num">{{.BaseCum}} → {{.HeadCum}}</td></tr>
+{{end}}</tbody>
+</table>
+{{with .Path}}<p class="path">Call path of the first: {{range $i, $f := .}}{{if $i}} → {{end}}<code>{{$f}}</code>{{end}}</p>{{end}}
+</div>{{end}}{{with .NoRanking}}<p class="hint">{{.}}</p>{{end}}
+{{with .Notes}}<ul class="notes">{{range .}}<li>{{.}}</li>{{end}}</ul>{{end}}
+{{with .Flame}}{{template "flame" .}}{{end}}
 {{with .Profiles}}<div class="profiles">Profiles: {{range $i, $f := .}}{{if $i}}, {{end}}<code>{{$f}}</code>{{end}}</div>{{end}}
 </section>
 {{end}}

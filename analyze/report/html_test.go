@@ -203,10 +203,11 @@ func TestNiceAxis(t *testing.T) {
 	}
 }
 
-// TestHTMLChromium opens the page of the golden input in headless
+// TestHTMLChromium opens the pages of the golden inputs in headless
 // Chromium, as a person would: the dumped DOM must hold the verdict, the
-// charts and the flame graphs, the page's scripts must raise no error,
-// and a screenshot must show something.
+// charts, the explanations and the flame graphs, the page's scripts must
+// raise no error, a click on a flame graph's frame must zoom it, and a
+// screenshot must show something.
 func TestHTMLChromium(t *testing.T) {
 	bin := ""
 	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
@@ -218,10 +219,46 @@ func TestHTMLChromium(t *testing.T) {
 	if bin == "" {
 		t.Skip("chromium not installed: apt-get install -y chromium")
 	}
+	for _, tt := range []struct {
+		name   string
+		v      *analyze.Verdict
+		flames map[string][]byte
+		want   []string
+	}{
+		{"compare", verdict(t), flames(t), []string{
+			"REGRESSION",
+			`class="flame"`,
+			`class="frame"`,
+			"<title>example.com/server.(*Router).match",
+			`class="chart rounds"`,
+			`class="chart latency"`,
+		}},
+		{"explained", explainedVerdict(t), explainedFlames(t), []string{
+			"REGRESSION",
+			`<section class="detail explanation wide" id="explanation-2">`,
+			"scenario checkout",
+			"sec/op +259.37%, p50-sec +260.00%, p90-sec +233.33%, p99-sec +200.00%, max-sec +100.00%, req/s -12.00% regressed",
+			"1,234 base and 4,021 head CPU samples and blocking events",
+			"<td>network</td>",
+			"<code>net/http.(*persistConn).roundTrip</code>",
+			`<svg class="flame" id="flame-explanation-2"`,
+			`<svg class="flame" id="flame-explanation-3"`,
+			"support no ranking",
+			`class="chart rounds"`,
+			`class="chart latency"`,
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			testChromium(t, bin, tt.v, tt.flames, tt.want)
+		})
+	}
+}
+
+func testChromium(t *testing.T, bin string, v *analyze.Verdict, flames map[string][]byte, want []string) {
 	dir := t.TempDir()
 	page := filepath.Join(dir, "report.html")
 	var buf bytes.Buffer
-	if err := HTML(&buf, verdict(t), HTMLOptions{Flames: flames(t)}); err != nil {
+	if err := HTML(&buf, v, HTMLOptions{Flames: flames}); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(page, buf.Bytes(), 0o644); err != nil {
@@ -230,14 +267,7 @@ func TestHTMLChromium(t *testing.T) {
 	url := "file://" + filepath.ToSlash(page)
 
 	dom, stderr := runChromium(t, bin, filepath.Join(dir, "profile-dom"), "--dump-dom", url)
-	for _, want := range []string{
-		"REGRESSION",
-		`class="flame"`,
-		`class="frame"`,
-		"<title>example.com/server.(*Router).match",
-		`class="chart rounds"`,
-		`class="chart latency"`,
-	} {
+	for _, want := range want {
 		if !strings.Contains(dom, want) {
 			t.Errorf("the DOM has no %q", want)
 		}

@@ -1,9 +1,11 @@
 package report
 
 import (
+	"cmp"
 	"fmt"
 	"html"
 	"io"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -38,9 +40,16 @@ type MarkdownOptions struct {
 
 // Markdown writes v as GitHub Flavored Markdown for a job summary or a pull
 // request comment: the marker line; a heading with the outcome; the counts
-// and the two commits; a table of the regressions, worst first, each with
-// its hot functions and call path folded in a <details> under the table;
-// the improvements; the other results folded in a <details>; the notes.
+// and the two commits; a table of the regressions in the order of
+// regressionOrder (worst first; a load scenario's response time and
+// throughput before its services' resources), with the top function of
+// each; under the table, folded in a <details> each, the explanations
+// (analyze.Explanation), each once, in the order of the regressions they
+// explain: the figures it explains, the samples it rests on, the time by
+// service and kind, the functions that grew, the call path of the first,
+// its notes; and the hot functions of each regression that no explanation
+// explains (verdicts without explanations); the improvements; the other
+// results folded in a <details>; the notes.
 //
 // Everything that comes from benchmark output, profiles or configuration
 // is untrusted (a pull request wrote it): it is escaped so that it can
@@ -48,10 +57,11 @@ type MarkdownOptions struct {
 // nor mention anyone.
 //
 // When the whole report is larger than MaxBytes, Markdown leaves out, in
-// this order, the folded table of the other results, the hot functions,
-// the notes, the improvements from the least, and the regressions from
-// the least, and ends with a line saying what it left out. It keeps the
-// marker and the heading, and never fails for size.
+// this order, the folded table of the other results, the explanations and
+// hot functions, the notes, the improvements from the least, and the
+// regressions from the last (with the explanations of none but them), and
+// ends with a line saying what it left out. It keeps the marker and the
+// heading, and never fails for size.
 func Markdown(w io.Writer, v *analyze.Verdict, opts MarkdownOptions) error {
 	max := opts.MaxBytes
 	if max <= 0 {
@@ -68,8 +78,8 @@ func Markdown(w io.Writer, v *analyze.Verdict, opts MarkdownOptions) error {
 type mdDoc struct {
 	head      string   // marker, heading, counts, sides, error
 	regHeader string   // the regressions' heading and table header
-	regRows   []string // one table row per regression, worst first
-	hot       []string // per regression (same order): a <details>, or ""
+	regRows   []string // one table row per regression, in order
+	blocks    []mdBlock
 	impHeader string
 	impRows   []string
 	rest      string // the other results, folded
@@ -120,21 +130,44 @@ func newMDDoc(v *analyze.Verdict, opts MarkdownOptions) *mdDoc {
 	}
 	d.head = b.String()
 
-	regs := byStatus(v, analyze.StatusRegression)
-	if len(regs) > 0 {
-		d.regHeader = fmt.Sprintf("### Regressions (%d)\n\n", len(regs)) +
+	plan := newRegPlan(v)
+	if len(plan.order) > 0 {
+		d.regHeader = fmt.Sprintf("### Regressions (%d)\n\n", len(plan.order)) +
 			"| Benchmark | Unit | Base | Head | Δ | p | Threshold | Top function |\n" +
 			"|---|---|--:|--:|--:|--:|--:|---|\n"
-		for _, r := range regs {
+		for row, i := range plan.order {
+			r := v.Results[i]
 			top := "—"
-			if len(r.Hot) > 0 {
-				top = mdHotName(r.Hot[0]) + " (" + Percent(r.Hot[0].Share) + ")"
+			if hot := plan.hot(v, i); len(hot) > 0 {
+				top = mdHotName(hot[0]) + " (" + Percent(hot[0].Share) + ")"
+			}
+			if plan.sameAsAbove(v, row) {
+				top = "as above"
 			}
 			d.regRows = append(d.regRows, mdRow(
 				mdBenchmark(r, keys), mdText(r.Unit), peopleCell(r, r.Base), peopleCell(r, r.Head),
 				"**"+r.FormatDelta()+"**", pString(r), Percent(r.Threshold), top))
-			d.hot = append(d.hot, mdHot(r, keys))
+			if plan.of[i] < 0 {
+				if h := mdHot(r, keys); h != "" {
+					d.blocks = append(d.blocks, mdBlock{text: h, row: row})
+				}
+			}
 		}
+		// An explanation goes with the first regression it explains, one
+		// of no regression with the last (a verdict with explanations and
+		// no regression, which no gate makes, shows none).
+		rowOf := make(map[int]int, len(plan.order)) // by result
+		for row, i := range plan.order {
+			rowOf[i] = row
+		}
+		for j := range v.Explanations {
+			row := len(plan.order) - 1
+			if rs := plan.explained[j]; len(rs) > 0 {
+				row = rowOf[rs[0]]
+			}
+			d.blocks = append(d.blocks, mdBlock{text: mdExplanation(v, plan, j), row: row, explanation: true})
+		}
+		slices.SortStableFunc(d.blocks, func(a, b mdBlock) int { return cmp.Compare(a.row, b.row) })
 	}
 
 	imps := byStatus(v, analyze.StatusImprovement)
@@ -177,10 +210,30 @@ func newMDDoc(v *analyze.Verdict, opts MarkdownOptions) *mdDoc {
 	return d
 }
 
+// mdBlock is a folded section under the regressions' table: an
+// explanation, or the hot functions of a regression no explanation
+// explains.
+type mdBlock struct {
+	text string
+	// row is the first regression (of d.regRows) it is about: the block
+	// is kept while that row is.
+	row         int
+	explanation bool
+}
+
 // fit renders d in at most max bytes, leaving out what it must.
 func (d *mdDoc) fit(max int) string {
 	nReg, nImp, nNotes := len(d.regRows), len(d.impRows), len(d.notes)
 	keepRest, keepHot := true, true
+	// nBlocks is how many of d.blocks (sorted by row) go with the first
+	// nReg regressions.
+	nBlocks := func() int {
+		n := 0
+		for n < len(d.blocks) && d.blocks[n].row < nReg {
+			n++
+		}
+		return n
+	}
 	size := func() int {
 		n := len(d.head)
 		if nReg > 0 {
@@ -189,8 +242,8 @@ func (d *mdDoc) fit(max int) string {
 				n += len(r)
 			}
 			if keepHot {
-				for _, h := range d.hot[:nReg] {
-					n += len(h)
+				for _, b := range d.blocks[:nBlocks()] {
+					n += len(b.text)
 				}
 			}
 		}
@@ -215,8 +268,12 @@ func (d *mdDoc) fit(max int) string {
 	// long table is linear.
 	total := size()
 	note := func() string {
+		var hot, explanations int
+		if !keepHot {
+			hot, explanations = d.blockCounts(nBlocks())
+		}
 		return d.leftOut(len(d.regRows)-nReg+len(d.impRows)-nImp+boolInt(!keepRest)*d.restCount,
-			boolInt(!keepHot)*d.hotCount(nReg), len(d.notes)-nNotes)
+			hot, explanations, len(d.notes)-nNotes)
 	}
 	over := func() bool { return total+len(note()) > max }
 	if over() && keepRest && d.rest != "" {
@@ -241,11 +298,15 @@ func (d *mdDoc) fit(max int) string {
 			total -= len(d.impHeader) + 1
 		}
 	}
+	kept := nBlocks()
 	for over() && nReg > 0 {
 		nReg--
 		total -= len(d.regRows[nReg])
-		if keepHot {
-			total -= len(d.hot[nReg])
+		for kept > 0 && d.blocks[kept-1].row >= nReg {
+			kept--
+			if keepHot {
+				total -= len(d.blocks[kept].text)
+			}
 		}
 		if nReg == 0 {
 			total -= len(d.regHeader) + 1
@@ -267,8 +328,8 @@ func (d *mdDoc) fit(max int) string {
 	}
 	section(d.regHeader, d.regRows, nReg)
 	if nReg > 0 && keepHot {
-		for _, h := range d.hot[:nReg] {
-			b.WriteString(h)
+		for _, bl := range d.blocks[:nBlocks()] {
+			b.WriteString(bl.text)
 		}
 	}
 	section(d.impHeader, d.impRows, nImp)
@@ -285,23 +346,28 @@ func (d *mdDoc) fit(max int) string {
 	return out
 }
 
-// hotCount is how many of the first n regressions have hot functions.
-func (d *mdDoc) hotCount(n int) int {
-	c := 0
-	for _, h := range d.hot[:n] {
-		if h != "" {
-			c++
+// blockCounts counts the first n blocks: the hot functions of
+// regressions, and the explanations.
+func (d *mdDoc) blockCounts(n int) (hot, explanations int) {
+	for _, b := range d.blocks[:n] {
+		if b.explanation {
+			explanations++
+		} else {
+			hot++
 		}
 	}
-	return c
+	return hot, explanations
 }
 
 // leftOut is the last line of a report that had to leave things out, or
 // "".
-func (d *mdDoc) leftOut(results, hot, notes int) string {
+func (d *mdDoc) leftOut(results, hot, explanations, notes int) string {
 	var parts []string
 	if results > 0 {
 		parts = append(parts, plural(results, "more result", "more results"))
+	}
+	if explanations > 0 {
+		parts = append(parts, plural(explanations, "explanation of regressions", "explanations of regressions"))
 	}
 	if hot > 0 {
 		parts = append(parts, "the hot functions of "+plural(hot, "regression", "regressions"))
@@ -442,15 +508,107 @@ func mdHot(r analyze.Result, keys []string) string {
 		b.WriteString(mdRow("<code>"+mdText(capString(h.Function, 300))+"</code>", mdText(capString(h.Service, 100)),
 			"+"+Cost(h.Head-h.Base, unit), Percent(h.Share), Cost(h.Base, unit)+" → "+Cost(h.Head, unit)))
 	}
-	if len(r.Hot[0].Path) > 0 {
-		var frames []string
-		for _, f := range trimPath(r.Hot[0].Path, callPathFrames) {
-			frames = append(frames, mdText(capString(f, 300)))
-		}
-		b.WriteString("\nCall path: " + strings.Join(frames, " → ") + "\n")
-	}
+	b.WriteString(mdPath(r.Hot))
 	b.WriteString("\n</details>\n\n")
 	return b.String()
+}
+
+// mdExplanation is explanation j, folded: the figures it explains in the
+// summary; the samples it rests on; the time by service and kind; the
+// functions that grew, with the call path of the first, or why there are
+// none; its notes.
+func mdExplanation(v *analyze.Verdict, plan *regPlan, j int) string {
+	e := v.Explanations[j]
+	var b strings.Builder
+	// The summary is in an HTML block, where Markdown is not parsed: HTML
+	// escaping only.
+	esc := func(s string) string { return htmlText(capString(s, 100)) }
+	fmt.Fprintf(&b, "<details><summary>%s: %s</summary>\n\n", htmlText(capString(explanationTitle(e), 400)),
+		figuresLine(explanationFigures(v, e, plan.explained[j]), esc))
+	b.WriteString(mdText(capString(samplesLine(e), 300)) + ".\n\n")
+	if len(e.Split) > 0 {
+		b.WriteString(mdText(capitalize(splitWhat(e))) + ", by service and kind:\n\n")
+		b.WriteString("| Service | Kind | Base | Head | Growth |\n|---|---|--:|--:|--:|\n")
+		for _, s := range e.Split {
+			unit := mdText(capString(s.Unit, 100))
+			b.WriteString(mdRow(mdText(capString(s.Service, 100)), mdText(capString(s.Kind, 100)),
+				Cost(s.Base, unit), Cost(s.Head, unit), splitGrowth(analyze.Split{Base: s.Base, Head: s.Head, Unit: unit})))
+		}
+		b.WriteString("\n")
+	}
+	if why := noRanking(e); why != "" {
+		b.WriteString(capitalize(why) + ".\n\n")
+	}
+	if len(e.Hot) > 0 {
+		kind, service, samples := hotColumns(e.Hot)
+		header := []string{"Function"}
+		if kind {
+			header = append(header, "Kind")
+		}
+		if service {
+			header = append(header, "Service")
+		}
+		header = append(header, "Growth", "Share", "Base → head")
+		if samples {
+			header = append(header, "Samples (base/head)")
+		}
+		b.WriteString(mdRow(header...))
+		for _, h := range header {
+			switch h {
+			case "Growth", "Share", "Samples (base/head)":
+				b.WriteString("|--:")
+			default:
+				b.WriteString("|---")
+			}
+		}
+		b.WriteString("|\n")
+		for _, h := range e.Hot {
+			unit := mdText(capString(h.Unit, 100))
+			cells := []string{"<code>" + mdText(capString(h.Function, 300)) + "</code>"}
+			if kind {
+				cells = append(cells, mdText(capString(h.Kind, 100)))
+			}
+			if service {
+				cells = append(cells, mdText(capString(h.Service, 100)))
+			}
+			cells = append(cells, "+"+Cost(h.Head-h.Base, unit), Percent(h.Share), Cost(h.Base, unit)+" → "+Cost(h.Head, unit))
+			if samples {
+				cells = append(cells, hotSamples(h))
+			}
+			b.WriteString(mdRow(cells...))
+		}
+		b.WriteString(mdPath(e.Hot))
+		b.WriteString("\n")
+	}
+	for _, n := range e.Notes {
+		b.WriteString("- " + mdText(capString(n, 2000)) + "\n")
+	}
+	if len(e.Notes) > 0 {
+		b.WriteString("\n")
+	}
+	b.WriteString("</details>\n\n")
+	return b.String()
+}
+
+// mdPath is the call path of the first hot function, its last frames, as
+// a paragraph after a blank line; "" without one.
+func mdPath(hot []analyze.Hot) string {
+	if len(hot) == 0 || len(hot[0].Path) == 0 {
+		return ""
+	}
+	var frames []string
+	for _, f := range trimPath(hot[0].Path, callPathFrames) {
+		frames = append(frames, mdText(capString(f, 300)))
+	}
+	return "\nCall path: " + strings.Join(frames, " → ") + "\n"
+}
+
+// capitalize makes the first letter of our own words a capital.
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 // mdRow is a table row of cells already escaped.
@@ -522,9 +680,10 @@ func mdText(s string) string {
 }
 
 // htmlText escapes untrusted text for the inside of an HTML block (a
-// <summary>), where Markdown is not parsed: entities (backticks too), no
-// line breaks (a blank line would end the block), @mentions broken, and
-// what mdText drops dropped.
+// <summary>), where Markdown is not parsed: entities (backticks too, and
+// the "[" of "##[", which the GitHub runner would read as a workflow
+// command), no line breaks (a blank line would end the block), @mentions
+// broken, and what mdText drops dropped.
 func htmlText(s string) string {
 	s = html.EscapeString(text.OneLine(s))
 	var b strings.Builder
@@ -532,6 +691,8 @@ func htmlText(s string) string {
 		switch {
 		case r == '`':
 			b.WriteString("&#96;")
+		case r == '[' && strings.HasSuffix(s[:i], "##"):
+			b.WriteString("&#91;")
 		case r == '@':
 			b.WriteRune(r)
 			if next, _ := utf8.DecodeRuneInString(s[i+1:]); isMentionChar(next) {

@@ -51,6 +51,18 @@ var oddVerdicts = []struct{ name, json string }{
 	{"hot functions with extremes", `{"verdict":"regression","results":[{"benchmark":"BenchmarkX","unit":"sec/op","base":{"center":1,"n":1},"head":{"center":2,"n":1},"delta":1,"status":"regression",
 		"hot":[{"function":"f","base":-1.7976931348623157e308,"head":1.7976931348623157e308,"base_cum":-1e308,"head_cum":1e308,"share":1e308,"unit":"bytes/op","path":["a"]},
 		{"function":"g","share":-1e308,"unit":"nanoseconds/op"}]}]}`},
+	{"explanations with empty and extreme fields", `{"verdict":"regression","results":[
+		{"benchmark":"BenchmarkX","unit":"sec/op","status":"regression"},
+		{"benchmark":"BenchmarkLoad/scenario=s/service=a","unit":"p99-sec","status":"regression","delta":null},
+		{"benchmark":"BenchmarkLoad/scenario=s/service=a","unit":"cpu-sec/op","status":"regression","base":{"center":0,"n":1},"head":{"center":1,"n":1},"delta":null}],
+		"explanations":[{},
+		{"benchmark":"BenchmarkX","units":["sec/op","sec/op",""],"hot":null,"split":[{},{"service":"a","kind":"on-cpu","base":-1e308,"head":1e308,"unit":""}],"notes":[""],"profiles":[""]},
+		{"benchmark":"BenchmarkLoad/scenario=s","units":["p99-sec"],"sample_type":"","base_samples":-9223372036854775808,"head_samples":9223372036854775807,
+		"base_work":-1e308,"head_work":1.5,"split":[{"base":1,"head":-1.7976931348623157e308,"unit":"ns/op"}],
+		"hot":[{},{"function":"f","kind":"x","base_samples":-1,"head_samples":-2,"share":-1,"unit":"","path":[""]}]},
+		{"benchmark":"BenchmarkLoad/scenario=s/service=a","units":["cpu-sec/op"],"sample_type":"cpu","base_work":1e300,"head_work":5e-324,"hot":[]},
+		{"benchmark":"BenchmarkGone","units":null}]}`},
+	{"explanations without results", `{"verdict":"pass","explanations":[{"benchmark":"B","units":["sec/op"],"hot":[{"function":"f","path":["g","f"]}]},{"hot":[]}]}`},
 	{"an outcome that is a command", `{"verdict":"::error::x","results":[]}`},
 	{"an outcome in the legacy syntax", `{"verdict":"##[error]x","base":{"ref":"::x","commit":"##[add-mask]y"}}`},
 	{"nothing", `{}`},
@@ -81,8 +93,9 @@ func TestRenderOddVerdicts(t *testing.T) {
 // workflow command; the colored text has no escape but its own, and is
 // the plain text without them; Markdown keeps to its size.
 //
-// The seeds are the golden input (testdata/compare.json.golden, cut
-// short), oddVerdicts and hostileVerdict. testdata/fuzz/FuzzRenderVerdict
+// The seeds are the golden inputs (testdata/compare.json.golden and
+// testdata/explained.json.golden, cut short), oddVerdicts and
+// hostileVerdict. testdata/fuzz/FuzzRenderVerdict
 // holds the inputs fuzzing found bugs with, now fixed, which run as seeds
 // with every go test: 0fd71f0577823d44, a regression with no sides
 // (the text report dereferenced its nil base), and fca23161b59f55d7, a
@@ -108,6 +121,29 @@ func FuzzRenderVerdict(f *testing.F) {
 		}
 	}
 	short, err := json.Marshal(&v)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(short)
+	// The explanations' golden input, cut likewise: its regressions, the
+	// first of its other results, all its explanations.
+	explained, err := os.ReadFile(filepath.Join("testdata", "explained.json.golden"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	v = analyze.Verdict{}
+	if err := json.Unmarshal(explained, &v); err != nil {
+		f.Fatal(err)
+	}
+	results = v.Results
+	v.Results = nil
+	for i, r := range results {
+		if i == 0 || r.Regression {
+			r.Hot = nil // the explanation's copy
+			v.Results = append(v.Results, r)
+		}
+	}
+	short, err = json.Marshal(&v)
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -244,6 +280,26 @@ func hostileVerdict() *analyze.Verdict {
 				Config: analyze.Config{{Key: "::k", Value: "##[v]"}},
 				Base:   sides(1), Head: sides(0.5), Delta: -0.5, P: 0.01, Threshold: 0.05, Status: analyze.StatusImprovement,
 			},
+			{
+				Benchmark: analyze.LoadName{Scenario: "::s\x1b[1m", Service: "svc\u202e"}.String(), Unit: "p99-sec\a",
+				Base: sides(1), Head: sides(3), Delta: 2, P: 0.01, Threshold: 0.1, Status: analyze.StatusRegression, Regression: true,
+			},
+			{
+				Benchmark: "##[group]B", Unit: "::B/op",
+				Base: sides(1), Head: sides(3), Delta: 2, P: 0.01, Threshold: 0.1, Status: analyze.StatusRegression, Regression: true,
+			},
+		},
+		Explanations: []analyze.Explanation{
+			{
+				Benchmark: analyze.LoadName{Scenario: "::s\x1b[1m"}.String(), Units: []string{"p99-sec\a", "::u"},
+				SampleType: "delay\x1b[2J", BaseSamples: 10, HeadSamples: 20, BaseWork: 5, HeadWork: 5,
+				Split: []analyze.Split{{Service: "::svc", Kind: "##[kind]", Base: 1, Head: 2, Unit: "ns/\x1b[31m"}},
+				Hot: []analyze.Hot{{Function: "::fn\u202e", Kind: "\r::k", Service: "\x1b[8m", Base: 1, Head: 2, Share: 1, Unit: "ns/\a",
+					BaseSamples: 1, HeadSamples: 2, Path: []string{"main.main", "  ::add-mask::q", "\x9b"}}},
+				Notes:    []string{"::error::note\n##[x]"},
+				Profiles: []string{"::prof\x1b"},
+			},
+			{Benchmark: "##[group]B", Units: []string{"::B/op"}, SampleType: "::alloc", Hot: []analyze.Hot{}, Notes: []string{"\x1b[2Jwiped"}},
 		},
 		Notes: []string{"::group::n", "a\n##[error]b", "\t::x"},
 	}

@@ -166,41 +166,89 @@ func TestColorGolden(t *testing.T) {
 
 var ansiEscape = regexp.MustCompile("\x1b\\[[0-9;]*m")
 
-// TestTextOrder: the summary line first, then the regressions worst first,
-// then the tables, then the notes.
+// TestTextOrder: the summary line first, then the regressions, then the
+// tables, then the notes. The regressions go by subject (a load scenario,
+// a benchmark in its configuration), worst first; within a scenario, its
+// response time and throughput come before its services' resources, even
+// a service's CPU time from a base of zero; an explanation comes once,
+// after the last regression it explains.
 func TestTextOrder(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		v    *analyze.Verdict
+	}{{"compare", verdict(t)}, {"explained", explainedVerdict(t)}} {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := Text(&buf, tt.v, false); err != nil {
+				t.Fatal(err)
+			}
+			out := buf.String()
+			first, _, _ := strings.Cut(out, "\n")
+			for _, want := range []string{"REGRESSION: ", " regressed, ", "base main 1111111", "head HEAD 2222222 (dirty)"} {
+				if !strings.Contains(first, want) {
+					t.Errorf("first line %q has no %q", first, want)
+				}
+			}
+			type subject struct {
+				name  string
+				worst float64
+			}
+			var subjects []subject
+			resources := make(map[string]bool) // a scenario's resources began
+			regressed := regexp.MustCompile(`^  regressed: (\S+) (\S+)( \[[^]]*\])? (\S+) \(threshold (\S+)%\)$`)
+			for _, line := range strings.Split(out, "\n") {
+				if !strings.HasPrefix(line, "  regressed: ") {
+					continue
+				}
+				m := regressed.FindStringSubmatch(line)
+				if m == nil {
+					t.Fatalf("cannot read %q", line)
+				}
+				name, unit, delta := m[1]+m[3], m[2], m[4]
+				th, err := strconv.ParseFloat(m[5], 64)
+				if err != nil {
+					t.Fatalf("cannot read %q", line)
+				}
+				x := math.Inf(1)
+				if delta != "?" {
+					d, err := strconv.ParseFloat(strings.Trim(delta, "+%"), 64)
+					if err != nil {
+						t.Fatalf("cannot read %q", line)
+					}
+					x = math.Abs(d) - th
+				}
+				if n, ok := analyze.ParseLoadName(m[1]); ok {
+					name = "scenario " + n.Scenario
+					if resourceUnits[unit] {
+						resources[name] = true
+					} else if resources[name] {
+						t.Errorf("%s %s comes after a resource of its scenario", m[1], unit)
+					}
+				}
+				if len(subjects) == 0 || subjects[len(subjects)-1].name != name {
+					for _, s := range subjects {
+						if s.name == name {
+							t.Errorf("the regressions of %s are not together", name)
+						}
+					}
+					subjects = append(subjects, subject{name, x})
+				}
+				subjects[len(subjects)-1].worst = max(subjects[len(subjects)-1].worst, x)
+			}
+			if len(subjects) < 2 || !slices.IsSortedFunc(subjects, func(a, b subject) int { return cmp.Compare(b.worst, a.worst) }) {
+				t.Errorf("subjects not worst first: %v", subjects)
+			}
+			iRegs, iTable, iNote := strings.Index(out, "  regressed: "), strings.Index(out, "sec/op   "), strings.Index(out, "\nnote: ")
+			if !(0 < iRegs && iRegs < iTable && iTable < iNote) {
+				t.Errorf("sections out of order: regressions at %d, first table at %d, notes at %d", iRegs, iTable, iNote)
+			}
+		})
+	}
 	var buf bytes.Buffer
 	if err := Text(&buf, verdict(t), false); err != nil {
 		t.Fatal(err)
 	}
-	out := buf.String()
-	first, _, _ := strings.Cut(out, "\n")
-	for _, want := range []string{"REGRESSION: ", " regressed, ", " improved, ", "base main 1111111", "head HEAD 2222222 (dirty)"} {
-		if !strings.Contains(first, want) {
-			t.Errorf("first line %q has no %q", first, want)
-		}
-	}
-	var excesses []float64
-	for _, line := range strings.Split(out, "\n") {
-		if rest, ok := strings.CutPrefix(line, "  regressed: "); ok {
-			// "NAME UNIT +12.34% (threshold 5%)"
-			f := strings.Fields(rest)
-			d, err1 := strconv.ParseFloat(strings.Trim(f[len(f)-3], "+%"), 64)
-			th, err2 := strconv.ParseFloat(strings.Trim(f[len(f)-1], "%)"), 64)
-			if err1 != nil || err2 != nil {
-				t.Fatalf("cannot read %q", line)
-			}
-			excesses = append(excesses, math.Abs(d)-th)
-		}
-	}
-	if len(excesses) < 3 || !slices.IsSortedFunc(excesses, func(a, b float64) int { return cmp.Compare(b, a) }) {
-		t.Errorf("regressions not worst first: excesses %v", excesses)
-	}
-	iRegs, iTable, iNote := strings.Index(out, "  regressed: "), strings.Index(out, "sec/op   "), strings.Index(out, "note: ")
-	if !(0 < iRegs && iRegs < iTable && iTable < iNote) {
-		t.Errorf("sections out of order: regressions at %d, first table at %d, notes at %d", iRegs, iTable, iNote)
-	}
-	if !strings.Contains(out, "      path: … → net/http.HandlerFunc.ServeHTTP → example.com/server.(*Router).ServeHTTP → example.com/server.(*Router).lookup → example.com/server.(*Router).match\n") {
+	if !strings.Contains(buf.String(), "      path: … → net/http.HandlerFunc.ServeHTTP → example.com/server.(*Router).ServeHTTP → example.com/server.(*Router).lookup → example.com/server.(*Router).match\n") {
 		t.Error("no call path trimmed to its last 4 frames")
 	}
 }
@@ -487,5 +535,175 @@ func TestEmptyVerdicts(t *testing.T) {
 		if v.Error != "" && !(strings.Contains(text.String(), v.Error) && strings.Contains(md.String(), v.Error) && strings.Contains(page.String(), v.Error)) {
 			t.Errorf("%q: the error is not in every format", v.Verdict)
 		}
+	}
+}
+
+// explainedVerdict is the shared input of the explanation goldens
+// (testdata/explained.*.golden): analyze.Compare of
+// testdata/explained-base.txt against testdata/explained-head.txt (a
+// benchmark whose B/op and allocs/op regressed, and a load scenario whose
+// latency and throughput regressed, with pricing's CPU time from a base of
+// zero; see testdata/README.md), with explanations attached by hand as
+// the gate would attach them: one of the scenario's response time and
+// throughput (on-CPU and off-CPU time of its three services, split by
+// service and kind), one of pricing's CPU time, and one of the
+// benchmark's memory whose samples support no ranking. Each regressed
+// result carries its explanation's Hot and Profiles, as in a verdict.
+func explainedVerdict(t testing.TB) *analyze.Verdict {
+	t.Helper()
+	var sides [2]*analyze.Results
+	for i, side := range []string{"base", "head"} {
+		f, err := os.Open(filepath.Join("testdata", "explained-"+side+".txt"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sides[i], err = analyze.ReadResults(f, side+".txt", side)
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	v, err := analyze.Compare(sides[0], sides[1], analyze.DefaultOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.Base = analyze.Side{Ref: "main", Commit: strings.Repeat("1", 40)}
+	v.Head = analyze.Side{Ref: "HEAD", Commit: strings.Repeat("2", 40), Dirty: true}
+
+	const (
+		cart    = "BenchmarkLoad/scenario=checkout/service=cart"
+		pricing = "BenchmarkLoad/scenario=checkout/service=pricing"
+		parse   = "BenchmarkParse-8"
+	)
+	serve := []string{"net/http.(*conn).serve", "net/http.serverHandler.ServeHTTP", "net/http.(*ServeMux).ServeHTTP",
+		"net/http.HandlerFunc.ServeHTTP", "example.com/shop/cart.(*Server).checkout"}
+	path := func(frames ...string) []string { return append(slices.Clone(serve), frames...) }
+	scenario := analyze.Explanation{
+		Benchmark:   analyze.LoadName{Scenario: "checkout"}.String(),
+		SampleType:  "delay",
+		BaseSamples: 1234, HeadSamples: 4021,
+		BaseWork: 1800, HeadWork: 1584,
+		Split: []analyze.Split{
+			{Service: "cart", Kind: "on-cpu", Base: 1.10e6, Head: 1.35e6, Unit: "ns/op"},
+			{Service: "cart", Kind: "network", Base: 1.60e6, Head: 8.90e6, Unit: "ns/op"},
+			{Service: "cart", Kind: "sync", Base: 0.30e6, Head: 0.95e6, Unit: "ns/op"},
+			{Service: "cart", Kind: "scheduling", Base: 0.10e6, Head: 0.12e6, Unit: "ns/op"},
+			{Service: "inventory", Kind: "on-cpu", Base: 40e3, Head: 41e3, Unit: "ns/op"},
+			{Service: "inventory", Kind: "network", Base: 20e3, Head: 20e3, Unit: "ns/op"},
+			{Service: "pricing", Kind: "on-cpu", Base: 0, Head: 60e3, Unit: "ns/op"},
+			{Service: "pricing", Kind: "sync", Base: 0, Head: 0.40e6, Unit: "ns/op"},
+		},
+		Hot: []analyze.Hot{
+			{Function: "net/http.(*persistConn).roundTrip", Service: "cart", Kind: "network", BaseSamples: 160, HeadSamples: 1890, P: 1e-9,
+				Base: 0.35e6, Head: 4.60e6, BaseCum: 0.35e6, HeadCum: 4.60e6, Share: 0.56, Unit: "ns/op",
+				Path: path("example.com/shop/cart.(*Server).quote", "net/http.(*Client).Do", "net/http.(*persistConn).roundTrip")},
+			{Function: "sync.(*Mutex).Lock", Service: "cart", Kind: "sync", BaseSamples: 22, HeadSamples: 290, P: 2e-6,
+				Base: 0.05e6, Head: 0.70e6, BaseCum: 0.05e6, HeadCum: 0.70e6, Share: 0.086, Unit: "ns/op",
+				Path: path("example.com/shop/cart.(*priceCache).get", "sync.(*Mutex).Lock")},
+			{Function: "encoding/json.Marshal", Service: "cart", Kind: "on-cpu", BaseSamples: 52, HeadSamples: 103, P: 0.004,
+				Base: 120e3, Head: 240e3, BaseCum: 180e3, HeadCum: 330e3, Share: 0.016, Unit: "ns/op"},
+			{Function: "example.com/shop/pricing.Quote", Service: "pricing", Kind: "on-cpu", BaseSamples: 0, HeadSamples: 31, P: 0.02,
+				Base: 0, Head: 55e3, BaseCum: 0, HeadCum: 60e3, Share: 0.007, Unit: "ns/op"},
+		},
+	}
+	for _, svc := range []string{"cart.on-cpu", "cart.network", "cart.sync", "pricing.on-cpu", "pricing.sync"} {
+		stem := "diffs/BenchmarkLoad_scenario=checkout.sec_op." + svc
+		scenario.Profiles = append(scenario.Profiles, stem+".diff.pb.gz", stem+".folded")
+	}
+	cpu := analyze.Explanation{
+		Benchmark: pricing, SampleType: "cpu",
+		BaseSamples: 0, HeadSamples: 36, BaseWork: 1800, HeadWork: 1584,
+		Hot: []analyze.Hot{
+			{Function: "example.com/shop/pricing.Quote", Service: "pricing", HeadSamples: 23, P: 0.0004,
+				Base: 0, Head: 41e3, HeadCum: 60e3, Share: 0.68, Unit: "ns/op",
+				Path: []string{"net/http.(*conn).serve", "net/http.HandlerFunc.ServeHTTP", "example.com/shop/pricing.(*Server).quote", "example.com/shop/pricing.Quote"}},
+			{Function: "encoding/json.(*decodeState).object", Service: "pricing", HeadSamples: 11, P: 0.03,
+				Base: 0, Head: 19e3, HeadCum: 19e3, Share: 0.32, Unit: "ns/op"},
+		},
+		Profiles: []string{"diffs/BenchmarkLoad_scenario=checkout_service=pricing.cpu-sec_op.pricing.diff.pb.gz",
+			"diffs/BenchmarkLoad_scenario=checkout_service=pricing.cpu-sec_op.pricing.folded"},
+	}
+	memory := analyze.Explanation{
+		Benchmark: parse, SampleType: "alloc_space",
+		BaseSamples: 9, HeadSamples: 14, BaseWork: 800000, HeadWork: 800000,
+		Hot:   []analyze.Hot{},
+		Notes: []string{"14 sampled allocations on the head side, short of the 100 a ranking needs: profile longer (bench.profile_benchtime)"},
+	}
+	for i := range v.Results {
+		r := &v.Results[i]
+		if !r.Regression {
+			continue
+		}
+		var e *analyze.Explanation
+		switch {
+		case r.Benchmark == cart && !resourceUnits[r.Unit]:
+			e = &scenario
+		case r.Benchmark == pricing && r.Unit == "cpu-sec/op":
+			e = &cpu
+		case r.Benchmark == parse:
+			e = &memory
+		default:
+			t.Fatalf("no explanation for the regression of %s %s", r.Benchmark, r.Unit)
+		}
+		e.Units = append(e.Units, r.Unit)
+	}
+	v.Explanations = []analyze.Explanation{memory, scenario, cpu}
+	for i := range v.Results {
+		r := &v.Results[i]
+		for _, e := range v.Explanations {
+			if r.Regression && slices.Contains(e.Units, r.Unit) && (e.Benchmark == r.Benchmark || e.Benchmark == scenario.Benchmark && r.Benchmark == cart) {
+				r.Hot, r.Profiles = e.Hot, e.Profiles
+			}
+		}
+	}
+	v.Notes = append(v.Notes, "checkout: 2 of 6 head rounds left out: the load driver could not keep up; they ran again")
+	return v
+}
+
+// explainedFlames are the flame graphs of explainedVerdict's explanations,
+// keyed as HTMLOptions.Flames says: hand-made folded stacks (see
+// testdata/README.md).
+func explainedFlames(t testing.TB) map[string][]byte {
+	t.Helper()
+	m := make(map[string][]byte)
+	for key, file := range map[string]string{
+		"BenchmarkLoad/scenario=checkout sec/op":                     "explained-checkout.folded",
+		"BenchmarkLoad/scenario=checkout/service=pricing cpu-sec/op": "explained-pricing.folded",
+	} {
+		b, err := os.ReadFile(filepath.Join("testdata", file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m[key] = b
+	}
+	return m
+}
+
+// TestExplainedGoldens renders explainedVerdict in every format.
+func TestExplainedGoldens(t *testing.T) {
+	for _, tt := range []struct {
+		golden string
+		render func(w io.Writer, v *analyze.Verdict) error
+	}{
+		{"explained.text.golden", func(w io.Writer, v *analyze.Verdict) error { return Text(w, v, false) }},
+		{"explained.color.golden", func(w io.Writer, v *analyze.Verdict) error { return Text(w, v, true) }},
+		{"explained.markdown.golden", func(w io.Writer, v *analyze.Verdict) error {
+			return Markdown(w, v, MarkdownOptions{CommitURL: commitURL})
+		}},
+		{"explained.html.golden", func(w io.Writer, v *analyze.Verdict) error {
+			return HTML(w, v, HTMLOptions{Flames: explainedFlames(t)})
+		}},
+		{"explained.json.golden", JSON},
+	} {
+		t.Run(tt.golden, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := tt.render(&buf, explainedVerdict(t)); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, tt.golden, buf.Bytes())
+			if strings.HasSuffix(tt.golden, ".markdown.golden") {
+				checkMarkdownTables(t, buf.String())
+			}
+		})
 	}
 }

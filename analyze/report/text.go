@@ -19,9 +19,15 @@ import (
 //  1. one summary line: the outcome in capitals, the counts of results by
 //     status, and the two sides (ref, short commit, "(dirty)");
 //  2. the regressions, worst first (by how far they went beyond their
-//     thresholds), each with its delta, both sides' centers and intervals,
-//     p-value, samples and threshold, the functions behind it and the call
-//     path of the first;
+//     thresholds; a load scenario's response time and throughput before
+//     its services' resources, see regressionOrder), each with its delta,
+//     both sides' centers and intervals, p-value, samples and threshold;
+//     after the regressions an explanation explains, the explanation,
+//     once: what it explains, the samples it rests on, where the time
+//     went by service and kind (Split), the functions that grew with the
+//     call path of the first, and its notes. A regression that no
+//     explanation explains (a verdict of perfgate compare, or of a
+//     perfgate before explanations) shows its own functions and path;
 //  3. benchstat-like tables of all results, one per file configuration and
 //     unit, with the gate's decision in the last column;
 //  4. the notes.
@@ -44,13 +50,7 @@ func Text(w io.Writer, v *analyze.Verdict, color bool) error {
 			fmt.Fprintf(ew, "  %s\n", text.Terminal(name))
 		}
 	}
-	if regs := byStatus(v, analyze.StatusRegression); len(regs) > 0 {
-		keys := varyingKeys(v.Results)
-		fmt.Fprintf(ew, "\nregressions, worst first (significant at alpha %g and beyond their thresholds):\n", v.Alpha)
-		for _, r := range regs {
-			writeRegression(ew, r, keys, p)
-		}
-	}
+	writeRegressions(ew, v, p)
 	var prevConfig analyze.Config
 	for i := 0; i < len(v.Results); {
 		j := i + 1
@@ -100,9 +100,122 @@ func verdictColor(o analyze.Outcome) string {
 	return ansiBold
 }
 
+// writeRegressions writes the regressions in the order of
+// regressionOrder, each explanation after the last regression it
+// explains, and the explanations of no regression last.
+func writeRegressions(w io.Writer, v *analyze.Verdict, p painter) {
+	plan := newRegPlan(v)
+	if len(plan.order) == 0 && len(plan.orphans) == 0 {
+		return
+	}
+	keys := varyingKeys(v.Results)
+	if len(plan.order) > 0 {
+		fmt.Fprintf(w, "\nregressions, worst first (significant at alpha %g and beyond their thresholds):\n", v.Alpha)
+	} else {
+		fmt.Fprintln(w, "\nexplanations of no listed regression:")
+	}
+	block := false // the last thing written was an explanation
+	for _, i := range plan.order {
+		if block {
+			fmt.Fprintln(w)
+			block = false
+		}
+		writeRegression(w, v.Results[i], keys, p, plan.of[i] < 0)
+		for _, j := range plan.after[i] {
+			writeExplanation(w, v, plan, j, p)
+			block = true
+		}
+	}
+	for _, j := range plan.orphans {
+		writeExplanation(w, v, plan, j, p)
+	}
+}
+
+// writeExplanation writes explanation j once: a heading that names what it
+// explains and the regressed figures, the samples it rests on, the time
+// per unit of work by service and kind, the functions that grew, the call
+// path of the first, and its notes.
+func writeExplanation(w io.Writer, v *analyze.Verdict, plan *regPlan, j int, p painter) {
+	e := v.Explanations[j]
+	title := text.Terminal(explanationTitle(e)) + ": " + figuresLine(explanationFigures(v, e, plan.explained[j]), text.Terminal)
+	fmt.Fprintf(w, "\n  %s\n", p.paint(title, ansiBold))
+	fmt.Fprintf(w, "      %s\n", text.Terminal(samplesLine(e)))
+	if len(e.Split) > 0 {
+		fmt.Fprintf(w, "      %s, by service and kind:\n", splitWhat(e))
+		tw := tabwriter.NewWriter(&trimWriter{w: w}, 0, 0, 3, ' ', 0)
+		fmt.Fprintln(tw, "        service\tkind\tbase\thead\tgrowth")
+		for _, s := range e.Split {
+			fmt.Fprintf(tw, "        %s\t%s\t%s\t%s\t%s\n", text.Terminal(s.Service), text.Terminal(s.Kind),
+				text.Terminal(Cost(s.Base, s.Unit)), text.Terminal(Cost(s.Head, s.Unit)), text.Terminal(splitGrowth(s)))
+		}
+		tw.Flush()
+	}
+	if why := noRanking(e); why != "" {
+		fmt.Fprintf(w, "      %s\n", why)
+	}
+	if len(e.Hot) > 0 {
+		writeHotTable(w, e.Hot)
+		writePath(w, e.Hot)
+	}
+	for _, n := range e.Notes {
+		fmt.Fprintf(w, "      note: %s\n", text.Terminal(n))
+	}
+}
+
+// writeHotTable lists an explanation's functions: growth, share, both
+// sides' cost, samples, kind and service (the columns any function fills),
+// function.
+func writeHotTable(w io.Writer, hot []analyze.Hot) {
+	kind, service, samples := hotColumns(hot)
+	tw := tabwriter.NewWriter(&trimWriter{w: w}, 0, 0, 2, ' ', 0)
+	row := func(cells ...string) {
+		fmt.Fprintf(tw, "      %s\n", strings.Join(cells, "\t"))
+	}
+	header := []string{"growth", "share", "base", "head"}
+	if samples {
+		header = append(header, "samples (base/head)")
+	}
+	if kind {
+		header = append(header, "kind")
+	}
+	if service {
+		header = append(header, "service")
+	}
+	row(append(header, "function")...)
+	for _, h := range hot {
+		cells := []string{text.Terminal(hotGrowth(h)), fmt.Sprintf("%.0f%%", 100*h.Share),
+			text.Terminal(Cost(h.Base, h.Unit)), text.Terminal(Cost(h.Head, h.Unit))}
+		if samples {
+			cells = append(cells, hotSamples(h))
+		}
+		if kind {
+			cells = append(cells, text.Terminal(h.Kind))
+		}
+		if service {
+			cells = append(cells, text.Terminal(h.Service))
+		}
+		row(append(cells, text.Terminal(h.Function))...)
+	}
+	tw.Flush()
+}
+
+// writePath writes the call path of the first hot function, its last
+// frames.
+func writePath(w io.Writer, hot []analyze.Hot) {
+	if len(hot) == 0 || len(hot[0].Path) == 0 {
+		return
+	}
+	var frames []string
+	for _, f := range trimPath(hot[0].Path, callPathFrames) {
+		frames = append(frames, text.Terminal(f))
+	}
+	fmt.Fprintf(w, "      path: %s\n", strings.Join(frames, " → "))
+}
+
 // writeRegression writes one regression: what, by how much, on what
-// figures, and the functions behind it.
-func writeRegression(w io.Writer, r analyze.Result, keys []string, p painter) {
+// figures, and, with hot, the functions behind it (those of a result that
+// no explanation explains).
+func writeRegression(w io.Writer, r analyze.Result, keys []string, p painter, hot bool) {
 	what := text.Terminal(r.Benchmark) + " " + text.Terminal(r.Unit)
 	if c := configLabel(r, keys); c != "" {
 		what += " [" + text.Terminal(c) + "]"
@@ -113,13 +226,9 @@ func writeRegression(w io.Writer, r analyze.Result, keys []string, p painter) {
 		figures += ", " + c
 	}
 	fmt.Fprintln(w, figures)
-	writeHot(w, r.Hot)
-	if len(r.Hot) > 0 && len(r.Hot[0].Path) > 0 {
-		var frames []string
-		for _, f := range trimPath(r.Hot[0].Path, callPathFrames) {
-			frames = append(frames, text.Terminal(f))
-		}
-		fmt.Fprintf(w, "      path: %s\n", strings.Join(frames, " → "))
+	if hot {
+		writeHot(w, r.Hot)
+		writePath(w, r.Hot)
 	}
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -31,6 +32,9 @@ func benchCmd(g *globals) *cobra.Command {
 		rounds         int
 		minRounds      int
 		profile        bool
+		profileAll     bool
+		profileSamples int
+		profileTime    time.Duration
 		thresholds     []string
 	)
 	cmd := &cobra.Command{
@@ -38,7 +42,9 @@ func benchCmd(g *globals) *cobra.Command {
 		Short: "Benchmark the base and the working tree in interleaved rounds, and decide",
 		Long: `bench builds each side's test binaries once (the base from a git worktree, the
 head from the working tree as it is), runs the benchmarks in interleaved rounds,
-keeps a CPU and a memory profile per benchmark per side, compares and decides.`,
+compares and decides, then profiles the benchmarks that regressed on both sides
+(CPU, memory, block and mutex profiles, in interleaved runs sized to a number
+of CPU samples) and names the functions that grew beyond sampling noise.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := g.loadConfig()
@@ -64,6 +70,15 @@ keeps a CPU and a memory profile per benchmark per side, compares and decides.`,
 			if fl.Changed("profile") {
 				cfg.Bench.Profile = profile
 			}
+			if fl.Changed("profile-all") {
+				cfg.Bench.ProfileAll = profileAll
+			}
+			if fl.Changed("profile-samples") {
+				cfg.Bench.ProfileSamples = profileSamples
+			}
+			if fl.Changed("profile-time") {
+				cfg.Bench.ProfileTime = profileTime
+			}
 			if err := addThresholds(&cfg.Thresholds, thresholds); err != nil {
 				return err
 			}
@@ -83,13 +98,17 @@ keeps a CPU and a memory profile per benchmark per side, compares and decides.`,
 	fl.IntVar(&rounds, "rounds", config.Default.Bench.Rounds, "interleaved rounds per side, at most")
 	fl.IntVar(&minRounds, "min-rounds", config.Default.Bench.MinRounds, "rounds before the first look at the results, which stops the rounds once the answer is clear (0: no early stop)")
 	fl.StringVar(&benchtime, "benchtime", config.Default.Bench.Benchtime, "go test -benchtime of each round")
-	fl.BoolVar(&profile, "profile", true, "keep a CPU and memory profile per benchmark per side")
+	fl.BoolVar(&profile, "profile", true, "profile the benchmarks that regressed, to name the functions that did it")
+	fl.BoolVar(&profileAll, "profile-all", false, "profile every benchmark, not only the regressed ones")
+	fl.IntVar(&profileSamples, "profile-samples", config.Default.Bench.ProfileSamples, "CPU samples per side the profiling runs of a benchmark aim for")
+	fl.DurationVar(&profileTime, "profile-time", config.Default.Bench.ProfileTime, "the most time the profiling runs of a benchmark take per side")
 	fl.StringArrayVar(&thresholds, "threshold", nil, "threshold of a unit, as `UNIT=PCT` (sec/op=5%); repeatable")
 	return cmd
 }
 
 func runCmd(g *globals) *cobra.Command {
 	var sf sideFlags
+	var profileAll bool
 	cmd := &cobra.Command{
 		Use:   "run",
 		Short: "Run everything the configuration names (benchmarks, services under load) and decide",
@@ -99,10 +118,14 @@ func runCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if cmd.Flags().Changed("profile-all") {
+				cfg.Bench.ProfileAll = profileAll
+			}
 			return g.gateAndDecide(cmd.Context(), cfg, sf)
 		},
 	}
 	sf.register(cmd)
+	cmd.Flags().BoolVar(&profileAll, "profile-all", false, "profile every benchmark and scenario, not only the regressed ones")
 	return cmd
 }
 

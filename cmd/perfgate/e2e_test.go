@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -146,7 +148,7 @@ func TestBenchCatchesRegression(t *testing.T) {
 	dir := newRepo(t, 8)
 	out := filepath.Join(t.TempDir(), "run")
 	verdict := filepath.Join(t.TempDir(), "verdict.json")
-	code, stdout, _ := perfgate(t, context.Background(), "-C", dir, "bench", "--base", "HEAD~1",
+	code, stdout, _ := perfgate(t, context.Background(), "-C", dir, "bench", "--profile-samples", "300", "--base", "HEAD~1",
 		"--rounds", "6", "--benchtime", "20ms", "--threshold", "sec/op=100%", "--out", out, "--json", verdict)
 	if code != exitRegression {
 		t.Fatalf("exit %d, want %d", code, exitRegression)
@@ -191,8 +193,19 @@ func TestBenchCatchesRegression(t *testing.T) {
 	if got, want := strings.Join(order, ","), "base,head,head,base,base,head,head,base,base,head,head,base"; got != want {
 		t.Errorf("round order %s, want %s", got, want)
 	}
-	if len(info.Profiles) != 4 {
-		t.Errorf("%d profiles, want one per benchmark per side (4)", len(info.Profiles))
+	// Only the regression is profiled, in chunks on both sides.
+	sides := map[string]int{}
+	for _, p := range info.Profiles {
+		if !strings.HasPrefix(p.Benchmark, "BenchmarkSlow") {
+			t.Errorf("%s profiled, want only the regressed BenchmarkSlow", p.Benchmark)
+		}
+		sides[p.Side]++
+	}
+	if sides["base"] == 0 || sides["base"] != sides["head"] {
+		t.Errorf("profiling runs by side %v, want as many on each", sides)
+	}
+	if len(v.Explanations) != 1 || v.Explanations[0].HeadSamples < 300 && !slices.ContainsFunc(v.Notes, func(n string) bool { return strings.Contains(n, "profile_time") }) {
+		t.Errorf("explanations %+v, want one with at least 300 head samples, or a note", v.Explanations)
 	}
 	for _, p := range info.Profiles {
 		for _, f := range []string{p.CPU, p.Mem, p.Output} {
@@ -527,7 +540,7 @@ func TestExample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := strings.Replace(strings.Replace(string(data), "rounds: 10", "rounds: 6", 1), "benchtime: 100ms", "benchtime: 20ms", 1)
+	cfg := strings.Replace(strings.Replace(string(data), "rounds: 10", "rounds: 6\n  profile_samples: 300", 1), "benchtime: 100ms", "benchtime: 20ms", 1)
 	cfgFile := filepath.Join(t.TempDir(), "perfgate.yml")
 	writeFiles(t, filepath.Dir(cfgFile), map[string]string{"perfgate.yml": cfg})
 	verdict := filepath.Join(t.TempDir(), "verdict.json")
@@ -611,4 +624,35 @@ func TestBenchDeletedBenchmarks(t *testing.T) {
 	if code, _, _ := perfgate(t, context.Background(), append(args, "--out", filepath.Join(t.TempDir(), "run"))...); code != exitRegression {
 		t.Errorf("with require_all: exit %d, want %d", code, exitRegression)
 	}
+}
+
+// BenchmarkProfilingOverhead runs the README's example job (perfgate run on
+// testdata/example) and reports the time its profiling step took against
+// the time of its measured rounds: profile/rounds is the extra time that
+// explaining the regressions adds, as a ratio.
+func BenchmarkProfilingOverhead(b *testing.B) {
+	var profile, rounds float64
+	for b.Loop() {
+		out := filepath.Join(b.TempDir(), "run")
+		code := run(context.Background(), []string{"-C", "../..", "run", "--config", "testdata/example/perfgate.yml", "--out", out},
+			io.Discard, io.Discard)
+		if code != exitRegression {
+			b.Fatalf("exit %d, want %d", code, exitRegression)
+		}
+		info, err := rundir.Open(out)
+		if err != nil {
+			b.Fatal(err)
+		}
+		ri, err := info.ReadInfo()
+		if err != nil {
+			b.Fatal(err)
+		}
+		profile += ri.ProfileSeconds
+		for _, r := range ri.Measured {
+			rounds += r.Seconds
+		}
+	}
+	b.ReportMetric(profile/float64(b.N), "profile-s/op")
+	b.ReportMetric(rounds/float64(b.N), "rounds-s/op")
+	b.ReportMetric(profile/rounds, "profile/rounds")
 }

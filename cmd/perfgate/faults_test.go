@@ -92,7 +92,7 @@ func newServiceRepo(t *testing.T, headEnv string) string {
 services:
   - {name: svc, build: ./svc, args: ["-addr", "{addr}"], start_timeout: 10s}
 load:
-  - {name: work, target: svc, path: /work, rate: 50, duration: 1s, rounds: 2, warmup: 300ms}
+  - {name: work, target: svc, path: /work, rate: 50, duration: 1s, rounds: 2, warmup: 300ms, profile_time: 2s}
 thresholds:
   default: 500%
 `,
@@ -180,7 +180,7 @@ func TestMissingPprof(t *testing.T) {
 	dir := newServiceRepo(t, `PPROF: "off"`)
 	verdict := filepath.Join(t.TempDir(), "verdict.json")
 	out := filepath.Join(t.TempDir(), "run")
-	code, _, _ := perfgate(t, context.Background(), "-C", dir, "run", "--out", out, "--json", verdict)
+	code, _, _ := perfgate(t, context.Background(), "-C", dir, "run", "--profile-all", "--out", out, "--json", verdict)
 	if code != exitPass && code != exitInconclusive {
 		t.Fatalf("exit %d, want a pass", code)
 	}
@@ -192,7 +192,7 @@ func TestMissingPprof(t *testing.T) {
 	if !noted {
 		t.Errorf("notes %q do not say the head profile is missing (404)", v.Notes)
 	}
-	if _, err := os.Stat(filepath.Join(out, "profiles", "base", "svc", "work.profile.pprof")); err != nil {
+	if _, err := os.Stat(filepath.Join(out, "profiles", "base", "svc", "work.00.profile.pprof")); err != nil {
 		t.Errorf("the base side's profile, whose endpoint works, is missing: %v", err)
 	}
 }

@@ -9,8 +9,83 @@ import (
 
 	"github.com/perfgate/perfgate/bench"
 	"github.com/perfgate/perfgate/bench/load"
+	"github.com/perfgate/perfgate/internal/text"
 	"github.com/perfgate/perfgate/rundir"
 )
+
+// loadResult is what perfgate load writes with --json: the figures of each
+// round, as it prints them and writes them to load.txt, and the profiles
+// it took.
+type loadResult struct {
+	// Name is the scenario's name in load.txt (--name); Method and Target
+	// the requests sent.
+	Name   string `json:"name"`
+	Method string `json:"method"`
+	Target string `json:"target"`
+	// Results is the path of load.txt, the rounds in the benchmark format.
+	Results  string        `json:"results"`
+	Rounds   []loadRound   `json:"rounds"`
+	Profiles []loadProfile `json:"profiles,omitempty"`
+}
+
+// loadRound is one round of perfgate load (load.Result).
+type loadRound struct {
+	Round int `json:"round"`
+	// Rate is the target rate and Achieved the completed requests per
+	// second of schedule, in requests per second.
+	Rate     float64 `json:"rate"`
+	Achieved float64 `json:"achieved"`
+	// Scheduled, Sent, Unsent, Completed and Errors count requests.
+	Scheduled int `json:"scheduled"`
+	Sent      int `json:"sent"`
+	Unsent    int `json:"unsent"`
+	Completed int `json:"completed"`
+	Errors    int `json:"errors"`
+	// Values are the round's figures by unit, as in load.txt: latency
+	// (from each request's scheduled start) "sec/op" (mean), "p50-sec",
+	// "p90-sec", "p99-sec", "max-sec", in seconds; "req/s"; "errors/op".
+	Values map[string]float64 `json:"values"`
+	// SendLagP99 is the 99th percentile of the driver's lateness, in
+	// seconds.
+	SendLagP99   float64 `json:"send_lag_p99_sec"`
+	PeakInFlight int     `json:"peak_in_flight"`
+	// DriverBound says why the driver, not the service, limited the
+	// round; empty when it did not.
+	DriverBound string `json:"driver_bound,omitempty"`
+	// Codes counts the HTTP status codes seen.
+	Codes      map[int]int `json:"codes,omitempty"`
+	FirstError string      `json:"first_error,omitempty"`
+}
+
+// newLoadRound is round i's figures, from its result.
+func newLoadRound(i int, r *load.Result) loadRound {
+	lr := loadRound{
+		Round: i, Rate: r.Rate, Achieved: r.Achieved(),
+		Scheduled: r.Scheduled, Sent: r.Sent, Unsent: r.Unsent, Completed: r.Completed, Errors: r.Errors,
+		Values:       map[string]float64{},
+		PeakInFlight: r.PeakInFlight, Codes: r.Codes, FirstError: text.OneLine(r.FirstError),
+	}
+	for _, v := range r.Values() {
+		lr.Values[v.Unit] = v.Value
+	}
+	if r.SendLag != nil && r.SendLag.TotalCount() > 0 {
+		lr.SendLagP99 = float64(r.SendLag.ValueAtQuantile(99)) / 1e9
+	}
+	if bound, why := r.DriverBound(); bound {
+		lr.DriverBound = why
+	}
+	return lr
+}
+
+// loadProfile is a profile perfgate load took from a pprof endpoint, or
+// why it could not.
+type loadProfile struct {
+	Endpoint string `json:"endpoint"`
+	// Kind is "profile" (CPU), "heap" or "goroutine".
+	Kind  string `json:"kind"`
+	File  string `json:"file,omitempty"`
+	Error string `json:"error,omitempty"`
+}
 
 func loadCmd(g *globals) *cobra.Command {
 	var (
@@ -25,7 +100,8 @@ func loadCmd(g *globals) *cobra.Command {
 (open model: latency is measured from each request's scheduled start, so a stall shows),
 and writes the figures in the Go benchmark format to DIR/load.txt. With --pprof, it
 captures a CPU profile from each pprof endpoint while the load runs, and heap and
-goroutine profiles at its end.`,
+goroutine profiles at its end. With --json FILE, it writes each round's figures and the
+profiles it took as JSON.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if target == "" {
@@ -51,21 +127,27 @@ goroutine profiles at its end.`,
 			if err != nil {
 				return err
 			}
+			res := loadResult{Name: l.Name, Method: method, Target: target, Results: run.Path(rundir.LoadResultsFile)}
 			profiles, err := bench.RunURL(cmd.Context(), run, l, func(i int, r *load.Result) {
 				fmt.Fprintf(g.stdout, "round %d: %s\n", i, r)
+				res.Rounds = append(res.Rounds, newLoadRound(i, r))
 			})
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(g.stdout, "results: %s\n", run.Path(rundir.LoadResultsFile))
+			fmt.Fprintf(g.stdout, "results: %s\n", res.Results)
 			for _, p := range profiles {
+				lp := loadProfile{Endpoint: p.Endpoint, Kind: string(p.Kind)}
 				if p.Err != nil {
 					fmt.Fprintf(g.stderr, "perfgate: warning: no %s profile from %s: %v\n", p.Kind, p.Endpoint, p.Err)
-					continue
+					lp.Error = text.OneLine(p.Err.Error())
+				} else {
+					lp.File = run.Path(p.File)
+					fmt.Fprintf(g.stdout, "profile: %s (%s)\n", lp.File, p.Endpoint)
 				}
-				fmt.Fprintf(g.stdout, "profile: %s (%s)\n", run.Path(p.File), p.Endpoint)
+				res.Profiles = append(res.Profiles, lp)
 			}
-			return nil
+			return g.writeJSON(res)
 		},
 	}
 	fl := cmd.Flags()

@@ -19,7 +19,8 @@ func reportCmd(g *globals) *cobra.Command {
 		Short: "Render a run's verdict as text, Markdown, HTML or JSON",
 		Long: `report renders the verdict of the run directory DIR (verdict.json, with the diff
 flame graphs of its regressions) as text for a terminal, Markdown for a job summary
-or a pull request comment, one self-contained HTML page, or JSON.`,
+or a pull request comment, one self-contained HTML page, or JSON. With --json FILE, it
+also writes the verdict it renders to FILE, in the verdict schema.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			run, err := rundir.Open(g.path(args[0]))
@@ -50,13 +51,14 @@ or a pull request comment, one self-contained HTML page, or JSON.`,
 				return fmt.Errorf("rendering %s: %w", format, err)
 			}
 			if output == "" || output == "-" {
-				_, err = g.stdout.Write(buf.Bytes())
-				return err
-			}
-			if err := os.WriteFile(g.path(output), buf.Bytes(), 0o644); err != nil {
+				if _, err := g.stdout.Write(buf.Bytes()); err != nil {
+					return fmt.Errorf("writing the report: %w", err)
+				}
+			} else if err := os.WriteFile(g.path(output), buf.Bytes(), 0o644); err != nil {
 				return fmt.Errorf("writing the report: %w", err)
 			}
-			return nil
+			// --json: the verdict rendered, as the run wrote it.
+			return g.writeVerdictJSON(v)
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "text", "text, markdown, html or json")

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -85,7 +86,7 @@ bad config or a failure of the tool or the workload; 3 inconclusive (only with
 	pf := root.PersistentFlags()
 	pf.StringVarP(&g.dir, "dir", "C", ".", "run as if perfgate was started in `DIR`")
 	pf.StringVar(&g.config, "config", "", "configuration `FILE` (default: perfgate.yml in DIR, if present)")
-	pf.StringVar(&g.json, "json", "", "write the verdict as JSON to `FILE`")
+	pf.StringVar(&g.json, "json", "", "write the command's result (a verdict, for the commands that decide) as JSON to `FILE`")
 	pf.BoolVar(&g.strict, "strict", false, "exit 3 when the verdict is inconclusive")
 	pf.IntVar(&g.keepRuns, "keep-runs", rundir.DefaultKeep, "run directories to keep under .perfgate/runs, the newest (0: all)")
 	root.AddCommand(compareCmd(g), benchCmd(g), runCmd(g), loadCmd(g), hotCmd(g), reportCmd(g), actionCmd(g), selftestCmd(g))
@@ -156,6 +157,31 @@ func addThresholds(t *analyze.Thresholds, flags []string) error {
 	return nil
 }
 
+// writeJSON writes v, the command's machine-readable result, as indented
+// JSON to the file --json names, if it names one.
+func (g *globals) writeJSON(v any) error {
+	if g.json == "" {
+		return nil
+	}
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("writing --json %s: %w", g.json, err)
+	}
+	if err := os.WriteFile(g.path(g.json), append(data, '\n'), 0o644); err != nil {
+		return fmt.Errorf("writing --json: %w", err)
+	}
+	return nil
+}
+
+// writeVerdictJSON writes v to the file --json names, if it names one, in
+// the verdict schema.
+func (g *globals) writeVerdictJSON(v *analyze.Verdict) error {
+	if g.json == "" {
+		return nil
+	}
+	return rundir.WriteVerdict(g.path(g.json), v)
+}
+
 // decide prints v (in color on a terminal), writes it where --json says,
 // and turns it into the command's outcome.
 func (g *globals) decide(v *analyze.Verdict, extra ...string) error {
@@ -164,10 +190,8 @@ func (g *globals) decide(v *analyze.Verdict, extra ...string) error {
 	if err := report.Text(g.stdout, v, color); err != nil {
 		return err
 	}
-	if g.json != "" {
-		if err := rundir.WriteVerdict(g.path(g.json), v); err != nil {
-			return err
-		}
+	if err := g.writeVerdictJSON(v); err != nil {
+		return err
 	}
 	for _, e := range extra {
 		fmt.Fprintln(g.stdout, e)

@@ -23,7 +23,8 @@ func selftestCmd(g *globals) *cobra.Command {
 gate and the plain workflow (go test -count=10 on base, then on head, then benchstat with
 the same threshold) on each, many times, optionally under a competing CPU load, and prints
 per slowdown how often each called it a regression (false alarms at 0%) and the machine
-time each verdict cost. It takes a while: about 10 seconds per trial and slowdown.`,
+time each verdict cost. It takes a while: about 10 seconds per trial and slowdown.
+With --json FILE, it writes the table's figures and every verdict as JSON.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Slowdowns = nil
@@ -54,15 +55,19 @@ time each verdict cost. It takes a while: about 10 seconds per trial and slowdow
 					v.Trial, 100*v.Slowdown, v.Method, v.Outcome, v.Regression, v.Seconds)
 			}
 			verdicts, err := selftest.Run(cmd.Context(), opts)
+			cells := selftest.Summarize(verdicts)
 			if len(verdicts) > 0 {
-				if terr := selftest.Table(g.stdout, selftest.Summarize(verdicts)); terr != nil {
+				if terr := selftest.Table(g.stdout, cells); terr != nil {
 					return errors.Join(err, terr)
 				}
 				if out != "" {
 					err = errors.Join(err, selftest.WriteVerdicts(filepath.Join(opts.Dir, "verdicts.json"), verdicts))
 				}
 			}
-			return err
+			if err != nil {
+				return err // --json: the error verdict
+			}
+			return g.writeJSON(newSelftestResult(opts, cells, verdicts))
 		},
 	}
 	fl := cmd.Flags()
@@ -77,4 +82,60 @@ time each verdict cost. It takes a while: about 10 seconds per trial and slowdow
 	fl.StringVar(&threshold, "threshold", "3%", "sec/op threshold of both methods")
 	fl.StringVar(&out, "out", "", "keep the repositories and verdicts.json in `DIR`")
 	return cmd
+}
+
+// selftestResult is what perfgate selftest writes with --json: the figures
+// of its table and the verdicts they sum up.
+type selftestResult struct {
+	// Threshold is the sec/op threshold of both methods, as a fraction.
+	Threshold float64 `json:"threshold"`
+	// Load is the number of goroutines that competed for the CPU.
+	Load     int               `json:"load"`
+	Cells    []selftestCell    `json:"cells"`
+	Verdicts []selftestVerdict `json:"verdicts"`
+}
+
+// selftestCell is a line of the table: one method on one slowdown.
+type selftestCell struct {
+	Method string `json:"method"`
+	// Slowdown is the head's, as a fraction (0.05 is 5% slower).
+	Slowdown float64 `json:"slowdown"`
+	Trials   int     `json:"trials"`
+	// Regressions counts the regression verdicts: catches, or false
+	// alarms at a slowdown of 0.
+	Regressions  int `json:"regressions"`
+	Inconclusive int `json:"inconclusive"`
+	// SecondsPerVerdict is the mean wall time of a verdict, RoundsPerSide
+	// the mean rounds (perfgate) or -count (the plain workflow) per side.
+	SecondsPerVerdict float64 `json:"seconds_per_verdict"`
+	RoundsPerSide     float64 `json:"rounds_per_side"`
+}
+
+// selftestVerdict is one verdict of one method on one trial.
+type selftestVerdict struct {
+	Method     string  `json:"method"`
+	Slowdown   float64 `json:"slowdown"`
+	Trial      int     `json:"trial"`
+	Outcome    string  `json:"outcome"`
+	Regression bool    `json:"regression"`
+	Seconds    float64 `json:"seconds"`
+	Rounds     int     `json:"rounds"`
+}
+
+// newSelftestResult is the --json result of a selftest run with opts.
+func newSelftestResult(opts selftest.Options, cells []selftest.Cell, verdicts []selftest.Verdict) selftestResult {
+	r := selftestResult{Threshold: opts.Threshold, Load: opts.Load, Cells: []selftestCell{}, Verdicts: []selftestVerdict{}}
+	for _, c := range cells {
+		r.Cells = append(r.Cells, selftestCell{
+			Method: c.Method, Slowdown: c.Slowdown, Trials: c.Trials, Regressions: c.Regressions,
+			Inconclusive: c.Inconclusive, SecondsPerVerdict: c.Seconds, RoundsPerSide: c.Rounds,
+		})
+	}
+	for _, v := range verdicts {
+		r.Verdicts = append(r.Verdicts, selftestVerdict{
+			Method: v.Method, Slowdown: v.Slowdown, Trial: v.Trial, Outcome: string(v.Outcome),
+			Regression: v.Regression, Seconds: v.Seconds, Rounds: v.Rounds,
+		})
+	}
+	return r
 }

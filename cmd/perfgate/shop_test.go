@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -32,7 +33,7 @@ func shopConfig(t *testing.T, base, head, extra string) string {
 		"rate: 100":    "rate: 50",
 		"duration: 3s": "duration: 1500ms",
 		"rounds: 6":    "rounds: 5",
-		"warmup: 1s":   "warmup: 500ms",
+		"warmup: 1s":   "warmup: 500ms\n    profile_time: 3s",
 		`base: {ref: HEAD, env: {SHOP_FANOUT: concurrent, SHOP_CACHE: "on"}}`: "base: {ref: HEAD, env: {" + base + "}}",
 		`head: {env: {SHOP_FANOUT: sequential, SHOP_CACHE: "off"}}`:           "head: {env: {" + head + "}}",
 	} {
@@ -79,6 +80,7 @@ func TestShopRegression(t *testing.T) {
 			t.Errorf("no %s result for %s", want.unit, want.service)
 		}
 	}
+	checkShopExplained(t, v, stdout, out)
 	info := readInfo(t, out)
 	var order []string // of the rounds that count (a round the driver could not keep up with runs again)
 	for _, r := range info.Load {
@@ -91,8 +93,9 @@ func TestShopRegression(t *testing.T) {
 	}
 	for _, side := range []string{"base", "head"} {
 		for _, svc := range []string{"cart", "inventory", "pricing"} {
-			for _, kind := range []string{"profile", "heap", "goroutine"} {
-				f := filepath.Join(out, "profiles", side, svc, "checkout."+kind+".pprof")
+			for _, f := range []string{"checkout.00.profile.pprof", "checkout.00.trace.out", "checkout.01.profile.pprof",
+				"checkout.01.heap.pprof", "checkout.01.goroutine.pprof"} {
+				f := filepath.Join(out, "profiles", side, svc, f)
 				if st, err := os.Stat(f); err != nil || st.Size() == 0 {
 					t.Errorf("profile %s missing or empty (%v)", f, err)
 				}
@@ -194,5 +197,52 @@ shop_http_requests_total{code="200",route="/stock",service="inventory"} 3
 `
 	if err := testutil.ScrapeAndCompare(base+"/metrics", strings.NewReader(want), "shop_http_requests_total"); err != nil {
 		t.Error(err)
+	}
+}
+
+// checkShopExplained checks the explanation of the shop's regression: cart's
+// checkout latency is explained, first, by cart's handler waiting on its
+// downstream calls (a call path through Cart.checkout), with the time per
+// request split on-CPU and off-CPU, in JSON, text, Markdown and HTML.
+func checkShopExplained(t *testing.T, v *analyze.Verdict, stdout, out string) {
+	t.Helper()
+	var e *analyze.Explanation
+	for i := range v.Explanations {
+		if v.Explanations[i].Benchmark == (analyze.LoadName{Scenario: "checkout"}).String() {
+			e = &v.Explanations[i]
+		}
+	}
+	if e == nil || !slices.Contains(e.Units, "sec/op") || !slices.Contains(e.Units, "p50-sec") {
+		t.Fatalf("no explanation of checkout's latency among %+v", v.Explanations)
+	}
+	if len(e.Hot) == 0 {
+		t.Fatalf("checkout's explanation lists no function: %+v", e)
+	}
+	h := e.Hot[0]
+	if h.Service != "cart" || h.Kind == "on-cpu" || h.Kind == "" || !slices.ContainsFunc(h.Path, func(f string) bool { return strings.HasSuffix(f, ".(*Cart).checkout") }) {
+		t.Errorf("first cause %s (%s, %s) by %q, want cart waiting off-CPU through Cart.checkout; all: %+v", h.Function, h.Service, h.Kind, h.Path, e.Hot)
+	}
+	kinds := map[string]bool{}
+	for _, s := range e.Split {
+		if s.Service == "cart" {
+			kinds[s.Kind] = true
+		}
+	}
+	if !kinds["on-cpu"] || !(kinds["sync"] || kinds["network"]) {
+		t.Errorf("cart's split %v, want on-CPU and off-CPU time", kinds)
+	}
+	reports := map[string]string{"text": stdout}
+	for _, format := range []string{"markdown", "html"} {
+		var b bytes.Buffer
+		if code := run(context.Background(), []string{"report", out, "--format", format}, &b, io.Discard); code != exitPass && code != exitRegression {
+			t.Fatalf("perfgate report --format %s: exit %d", format, code)
+		}
+		reports[format] = b.String()
+	}
+	for format, r := range reports {
+		r = strings.ReplaceAll(r, `\*`, "*") // Markdown's escape
+		if !strings.Contains(r, "(*Cart).checkout") || !strings.Contains(r, h.Function) || !strings.Contains(r, "on-cpu") {
+			t.Errorf("the %s report lacks the first cause, its path through Cart.checkout or the on-CPU split", format)
+		}
 	}
 }
