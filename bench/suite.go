@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/pprof/profile"
 	"golang.org/x/perf/benchfmt"
 	"golang.org/x/sync/errgroup"
 
@@ -143,11 +144,14 @@ func (b *Suite) Profile(ctx context.Context, want []analyze.Result) error {
 				continue
 			}
 			bn := names[0][p.ImportPath][bi]
+			cpu := want == nil || slices.ContainsFunc(want, func(r analyze.Result) bool {
+				return r.Benchmark == "Benchmark"+hn.full && r.Unit != "B/op" && r.Unit != "allocs/op"
+			})
 			basePkg := slices.IndexFunc(b.sides.sides[0].Packages, func(q rundir.Package) bool { return q.ImportPath == p.ImportPath })
 			if basePkg < 0 {
 				continue
 			}
-			err := b.profileOne(ctx, [2]int{basePkg, pi}, i, [2]measuredName{bn, hn})
+			err := b.profileOne(ctx, [2]int{basePkg, pi}, i, [2]measuredName{bn, hn}, cpu)
 			if err != nil {
 				return err
 			}
@@ -168,12 +172,19 @@ func wanted(want []analyze.Result, pkg, name string) bool {
 }
 
 // profileChunks is how many chunks per side a benchmark's profiling runs
-// are sized for.
-const profileChunks = 4
+// are sized for, and minChunks the fewest that run: ABBA, so that each
+// side runs first as often.
+const (
+	profileChunks = 16
+	minChunks     = 2
+)
 
 // profileOne profiles one benchmark on both sides, pkgs[s] being its
-// package's index on side s.
-func (b *Suite) profileOne(ctx context.Context, pkgs [2]int, i int, names [2]measuredName) error {
+// package's index on side s. Without cpu (only its allocations regressed)
+// minChunks suffice: the memory profiles sample every 4 KiB. With it, the
+// chunks stop early once the CPU profiles so far explain the growth
+// (explainedEarly).
+func (b *Suite) profileOne(ctx context.Context, pkgs [2]int, i int, names [2]measuredName, cpu bool) error {
 	info := b.sides.Info
 	full := "Benchmark" + names[1].full
 	// Equal iterations on both sides, enough for the faster one to reach
@@ -217,12 +228,77 @@ func (b *Suite) profileOne(ctx context.Context, pkgs [2]int, i int, names [2]mea
 		if samples[0] >= target && samples[1] >= target {
 			return nil
 		}
+		if chunk+1 >= minChunks && (!cpu || b.explainedEarly(full, pkgs)) {
+			return nil
+		}
 		if max(spent[0], spent[1]) >= b.settings.ProfileTime {
 			info.Notes = append(info.Notes, fmt.Sprintf("%s: the profiling runs reached %.0f base and %.0f head CPU samples of the %d aimed for in the time allowed (bench.profile_time %v)",
 				full, samples[0], samples[1], b.settings.ProfileSamples, b.settings.ProfileTime))
 			return nil
 		}
 	}
+}
+
+// earlyAlpha is the significance level at which the profiling runs of a
+// benchmark may stop before their target: stricter than the explanation's
+// own (0.05), since the profiles are looked at after every pair of chunks.
+const earlyAlpha = 0.001
+
+// explainedEarly reports whether the CPU profiles of the benchmark full so
+// far explain its growth: the functions whose growth is significant at
+// earlyAlpha (Holm-corrected) add up to at least half of the net growth
+// per op. A large regression stops after a few chunks; a small one runs
+// to the target, where the samples can tell it from noise.
+func (b *Suite) explainedEarly(full string, pkgs [2]int) bool {
+	var sides [2][]analyze.ProfileSide
+	for _, pr := range b.sides.Info.Profiles {
+		if pr.Benchmark != full || pr.CPU == "" {
+			continue
+		}
+		si := 0
+		if pr.Side == "head" {
+			si = 1
+		}
+		if pr.Package != b.sides.sides[si].Packages[pkgs[si]].ImportPath {
+			continue
+		}
+		p, err := profiler.Load(b.sides.Run.Path(pr.CPU))
+		if err != nil {
+			return false
+		}
+		sides[si] = append(sides[si], analyze.ProfileSide{Profiles: []*profile.Profile{analyze.UnderTest(p)}, Work: pr.Work})
+	}
+	if len(sides[0]) == 0 || len(sides[1]) == 0 {
+		return false
+	}
+	diffs, err := analyze.DiffProfiles(sides[0], sides[1], "cpu")
+	if err != nil || len(diffs) != 1 || diffs[0].Base == nil {
+		return false
+	}
+	d := diffs[0]
+	net := (sum(d.Head) - sum(d.Base)) / d.Work
+	hot, err := analyze.Diff(diffs, analyze.HotOptions{SampleType: "cpu", Alpha: earlyAlpha})
+	if err != nil || !(net > 0) {
+		return false
+	}
+	var explained float64
+	for _, h := range hot {
+		explained += h.Head - h.Base
+	}
+	return explained >= net/2
+}
+
+// sum is the total of a CPU profile's cpu values.
+func sum(p *profile.Profile) float64 {
+	i, err := p.SampleIndexByName("cpu")
+	if err != nil {
+		return 0
+	}
+	var t float64
+	for _, s := range p.Sample {
+		t += float64(s.Value[i])
+	}
+	return t
 }
 
 // order2 is the order of the sides (0 base, 1 head) in a chunk: ABBA, so

@@ -383,6 +383,8 @@ func TestParseErrors(t *testing.T) {
 		{"base dash", "base: -main\n", []string{"base", `"-main"`}},
 		{"timeout 0s", "bench: {timeout: 0s}\n", []string{"bench.timeout", "not positive"}},
 		{"timeout negative", "bench: {timeout: -1m}\n", []string{"bench.timeout", "not positive"}},
+		{"profile samples 0", "bench: {profile_samples: 0}\n", []string{"bench.profile_samples", "0"}},
+		{"profile time too long", "bench: {profile_time: 2h}\n", []string{"bench.profile_time", "2h"}},
 		{"timeout bare 0", "bench: {timeout: 0}\n", []string{"time.Duration"}},
 		{"timeout nonsense", "bench: {timeout: soon}\n", []string{"soon", "time.Duration"}},
 		{"empty packages", "bench: {packages: []}\n", []string{"bench.packages", "no package"}},

@@ -77,6 +77,7 @@ func TestLoadErrors(t *testing.T) {
 		{"method", svc + "load: [{name: c, target: cart, method: post}]\n", []string{"load.c.method"}},
 		{"less than a request", svc + "load: [{name: c, target: cart, rate: 0.1, duration: 1s}]\n", []string{"below one request"}},
 		{"rounds", svc + "load: [{name: c, target: cart, rounds: 5000}]\n", []string{"load.c.rounds"}},
+		{"profile time", svc + "load: [{name: c, target: cart, profile_time: -1s}]\n", []string{"load.c.profile_time"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			c, err := Parse([]byte(tt.yaml), "p.yml")

@@ -1,11 +1,13 @@
 // Package report renders a verdict for people and machines. Each format is
 // one file with one exported function, and each has a golden file made from
-// the same input (testdata/compare.*.golden, refreshed with go test
-// -update):
+// the same inputs (testdata/compare.*.golden, and testdata/explained.*.golden
+// for a verdict with explanations; refreshed with go test -update):
 //
 //   - Text (text.go): for a terminal, optionally in color: one summary
-//     line, the regressions worst first with their hot functions, then
-//     benchstat-like tables of all results, then the notes.
+//     line, the regressions worst first, each explanation once after the
+//     last regression it explains (a regression without one, as from an
+//     older verdict, with its own hot functions), then benchstat-like
+//     tables of all results, then the notes.
 //   - Markdown (markdown.go): for a GitHub job summary or pull request
 //     comment, with a marker line to find the comment again, untrusted
 //     names escaped, and a size limit it never exceeds.

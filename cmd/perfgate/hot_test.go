@@ -262,8 +262,8 @@ func TestHotHelpers(t *testing.T) {
 			t.Errorf("unchanged helper %s listed with %v -> %v", h.Function, h.Base, h.Head)
 		}
 	}
-	if e.BaseSamples < 300 || e.HeadSamples < 300 || e.Hot[0].HeadSamples <= e.Hot[0].BaseSamples {
-		t.Errorf("samples: explanation %d/%d, h2 %d/%d; want the target's worth and h2 grown",
+	if e.BaseSamples == 0 || e.HeadSamples <= e.BaseSamples || e.Hot[0].HeadSamples <= e.Hot[0].BaseSamples {
+		t.Errorf("samples: explanation %d/%d, h2 %d/%d; want samples on both sides, more in the head and in h2",
 			e.BaseSamples, e.HeadSamples, e.Hot[0].BaseSamples, e.Hot[0].HeadSamples)
 	}
 }
