@@ -66,3 +66,37 @@ func isBenchmarkFunc(name string) bool {
 	i := strings.IndexByte(name, '.')
 	return i >= 0 && strings.HasPrefix(name[i+1:], "Benchmark")
 }
+
+// Parking reports whether a function is the runtime parking a goroutine
+// (gopark, selectgo, chanrecv, semacquire, and the internal packages
+// under them): the leaf frames of any wait, which say nothing of what
+// waited.
+func Parking(fn string) bool {
+	return strings.HasPrefix(fn, "runtime.") || strings.HasPrefix(fn, "internal/runtime/") || strings.HasPrefix(fn, "internal/sync.")
+}
+
+// Waiters returns p, a profile of waits (block, mutex), with each
+// sample's leaf locations that are all Parking left out, so that a wait is
+// named by the code that waited, as the off-CPU profiles of traces name
+// it. At least one location is kept. The profile is a new one; p is not
+// modified.
+func Waiters(p *profile.Profile) *profile.Profile {
+	samples := make([]*profile.Sample, len(p.Sample))
+	for i, s := range p.Sample {
+		c := *s
+		for len(c.Location) > 1 && parkingLocation(c.Location[0]) {
+			c.Location = c.Location[1:]
+		}
+		samples[i] = &c
+	}
+	return shallow(p, samples).Compact()
+}
+
+func parkingLocation(l *profile.Location) bool {
+	for _, ln := range l.Line {
+		if ln.Function == nil || !Parking(ln.Function.Name) {
+			return false
+		}
+	}
+	return len(l.Line) > 0
+}

@@ -48,3 +48,26 @@ func TestIsBenchmarkFunc(t *testing.T) {
 		}
 	}
 }
+
+func TestWaiters(t *testing.T) {
+	p := handProfile(
+		stack{"main.main;pkg.waitFor;runtime.chanrecv1;runtime.chanrecv;runtime.gopark", 3e7},
+		stack{"main.main;pkg.lock+internal/sync.(*Mutex).Lock", 1e7}, // an inlined parking frame keeps its location
+		stack{"runtime.gcBgMarkWorker;runtime.gopark", 1e7},         // all runtime: its outermost frame stays
+	)
+	got := Waiters(p)
+	if err := got.CheckValid(); err != nil {
+		t.Fatal(err)
+	}
+	var leaves []string
+	for _, s := range got.Sample {
+		leaves = append(leaves, s.Location[0].Line[0].Function.Name)
+	}
+	want := []string{"pkg.waitFor", "internal/sync.(*Mutex).Lock", "runtime.gcBgMarkWorker"}
+	if !slices.Equal(leaves, want) {
+		t.Errorf("leaves %v, want %v", leaves, want)
+	}
+	if n := len(p.Sample[0].Location); n != 5 {
+		t.Errorf("the input lost locations: %d left", n)
+	}
+}

@@ -189,13 +189,13 @@ func (b *Suite) profileOne(ctx context.Context, pkgs [2]int, i int, names [2]mea
 	full := "Benchmark" + names[1].full
 	// Equal iterations on both sides, enough for the faster one to reach
 	// the target in profileChunks chunks, and a chunk of the slower one
-	// within half the time cap.
+	// within its share of the time cap.
 	fast, slow := min(names[0].secPerOp, names[1].secPerOp), max(names[0].secPerOp, names[1].secPerOp)
 	perChunk := float64(b.settings.ProfileSamples) / profileRate / profileChunks
 	iters := 1
 	if fast > 0 {
 		iters = max(1, int(perChunk/fast))
-		iters = max(1, min(iters, int(b.settings.ProfileTime.Seconds()/2/slow)))
+		iters = max(1, min(iters, int(b.settings.ProfileTime.Seconds()/profileChunks/slow)))
 	}
 	var samples [2]float64
 	var spent [2]time.Duration

@@ -286,7 +286,7 @@ func (x *explainer) contention(e *analyze.Explanation, src source, r analyze.Res
 				continue
 			}
 			i := sideIndex(p.Side)
-			extra[i] = append(extra[i], analyze.ProfileSide{Kind: f.kind, Profiles: asTime([]*profile.Profile{analyze.UnderTest(prof)}), Work: p.Work})
+			extra[i] = append(extra[i], analyze.ProfileSide{Kind: f.kind, Profiles: asTime([]*profile.Profile{analyze.Waiters(analyze.UnderTest(prof))}), Work: p.Work})
 		}
 	}
 	if len(extra[0]) == 0 || len(extra[1]) == 0 {

@@ -6,6 +6,8 @@ import (
 
 	"github.com/google/pprof/profile"
 	"golang.org/x/exp/trace"
+
+	"github.com/perfgate/perfgate/analyze"
 )
 
 // maxStacks bounds the distinct stacks kept; the time of any more is
@@ -297,8 +299,7 @@ func (t *stackTable) profile(keys []sampleKey, vals map[sampleKey]*sampleValue, 
 // its internal packages), keeping at least one frame.
 func trimParking(ids []int32, frames []frame) []int32 {
 	for len(ids) > 1 {
-		fn := frames[ids[0]].fn
-		if !strings.HasPrefix(fn, "runtime.") && !strings.HasPrefix(fn, "internal/runtime/") && !strings.HasPrefix(fn, "internal/sync.") {
+		if !analyze.Parking(frames[ids[0]].fn) {
 			break
 		}
 		ids = ids[1:]

@@ -244,12 +244,17 @@ func TestHotHelpers(t *testing.T) {
 	dir := helpersRepo(t, 16)
 	out := filepath.Join(t.TempDir(), "run")
 	verdict := filepath.Join(t.TempDir(), "verdict.json")
-	code, stdout, _ := perfgate(t, context.Background(), "-C", dir, "bench", "--base", "HEAD~1", "--rounds", "6",
+	code, stdout, _ := perfgate(t, context.Background(), "-C", dir, "bench", "--base", "HEAD~1", "--rounds", "12", "--min-rounds", "6",
 		"--benchtime", "20ms", "--profile-samples", "400", "--threshold", "sec/op=20%", "--out", out, "--json", verdict)
+	v := mustVerdict(t, verdict)
+	if code == exitPass && v.Verdict == analyze.Inconclusive {
+		// Other tests' load can hide even +60% in 12 rounds of 20ms; what
+		// this test checks is the explanation of a regression found.
+		t.Skip("the machine was too busy to decide: inconclusive")
+	}
 	if code != exitRegression {
 		t.Fatalf("exit %d, want %d\n%s", code, exitRegression, stdout)
 	}
-	v := mustVerdict(t, verdict)
 	if len(v.Explanations) != 1 {
 		t.Fatalf("%d explanations, want 1: %+v", len(v.Explanations), v.Explanations)
 	}
@@ -266,4 +271,48 @@ func TestHotHelpers(t *testing.T) {
 		t.Errorf("samples: explanation %d/%d, h2 %d/%d; want samples on both sides, more in the head and in h2",
 			e.BaseSamples, e.HeadSamples, e.Hot[0].BaseSamples, e.Hot[0].HeadSamples)
 	}
+}
+
+// TestHotContention makes Process wait on a goroutine it starts: the time
+// per op grows far more than the CPU time, and the explanation must rank
+// the wait, from the block profile, first.
+func TestHotContention(t *testing.T) {
+	dir := hotRepo(t, `// Process is the code under benchmark.
+func Process(xs []int) int {
+	done := make(chan int)
+	go func() {
+		time.Sleep(200 * time.Microsecond)
+		done <- sum(xs)
+	}()
+	return waitFor(done)
+}
+
+//go:noinline
+func waitFor(done chan int) int { return <-done }`)
+	writeFiles(t, dir, map[string]string{"hot.go": strings.Replace(readFile(t, filepath.Join(dir, "hot.go")), "package hot\n", "package hot\n\nimport \"time\"\n", 1)})
+	gitRun(t, dir, "commit", "-qam", "head imports time")
+	out := filepath.Join(t.TempDir(), "run")
+	verdict := filepath.Join(t.TempDir(), "verdict.json")
+	code, _, _ := perfgate(t, context.Background(), "-C", dir, "bench", "--base", "HEAD~2", "--rounds", "5",
+		"--benchtime", "20ms", "--profile-samples", "300", "--threshold", "sec/op=100%", "--out", out, "--json", verdict)
+	if code != exitRegression {
+		t.Fatalf("exit %d, want %d", code, exitRegression)
+	}
+	v := mustVerdict(t, verdict)
+	if len(v.Explanations) == 0 {
+		t.Fatal("no explanation")
+	}
+	e := v.Explanations[0]
+	if e.SampleType != "delay" || len(e.Hot) == 0 || e.Hot[0].Kind != "block" || e.Hot[0].Function != "example.com/hot.waitFor" {
+		t.Errorf("explanation %s with %+v, want the wait in waitFor first, from the block profile", e.SampleType, e.Hot)
+	}
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
 }
