@@ -53,7 +53,7 @@ func TestWaiters(t *testing.T) {
 	p := handProfile(
 		stack{"main.main;pkg.waitFor;runtime.chanrecv1;runtime.chanrecv;runtime.gopark", 3e7},
 		stack{"main.main;pkg.lock+internal/sync.(*Mutex).Lock", 1e7}, // an inlined parking frame keeps its location
-		stack{"runtime.gcBgMarkWorker;runtime.gopark", 1e7},         // all runtime: its outermost frame stays
+		stack{"runtime.gcBgMarkWorker;runtime.gopark", 1e7},          // all runtime: its outermost frame stays
 	)
 	got := Waiters(p)
 	if err := got.CheckValid(); err != nil {
