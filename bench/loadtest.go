@@ -127,8 +127,9 @@ func (t *LoadTest) try(ctx context.Context, s *Side, round, attempt int) (counte
 	for i := range after {
 		servicesCPU += after[i].CPUSeconds - before[i].CPUSeconds
 	}
-	if m := machineCPU() - machine0; lr.Seconds > 0 {
-		lr.BackgroundCPUs = max(0, m-servicesCPU-(selfCPU()-self0)) / lr.Seconds
+	if m, self := machineCPU()-machine0, selfCPU()-self0; lr.Seconds > 0 {
+		lr.BackgroundCPUs = max(0, m-servicesCPU-self) / lr.Seconds
+		lr.DriverCPUs = self / lr.Seconds
 	}
 	lr.Requests, lr.Errors, lr.Achieved = res.Completed, res.Errors, res.Achieved()
 	lr.SendLagP99 = float64(res.SendLag.ValueAtQuantile(99)) / 1e9
@@ -153,7 +154,8 @@ func (t *LoadTest) try(ctx context.Context, s *Side, round, attempt int) (counte
 		if t.extra > 0 {
 			what = "it runs again"
 		}
-		info.Notes = append(info.Notes, fmt.Sprintf("%s round %d of %s left out: the load driver could not keep up (%s); %s", s.Name, round, sc.Name, lr.DriverBound, what))
+		info.Notes = append(info.Notes, fmt.Sprintf("%s round %d of %s left out: the load driver could not keep up (%s; it used %.2f CPUs, the machine's other work %.2f); %s",
+			s.Name, round, sc.Name, lr.DriverBound, lr.DriverCPUs, lr.BackgroundCPUs, what))
 		return false, t.sides.Save()
 	}
 	if err := s.appendResults(lines.Bytes()); err != nil {

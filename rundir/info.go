@@ -121,6 +121,10 @@ type LoadRound struct {
 	// the round (neither the services nor perfgate), per second: how many
 	// cores other work took.
 	BackgroundCPUs float64 `json:"background_cpus"`
+	// DriverCPUs is the CPU time perfgate's load driver used during the
+	// round, per second of it: on a 2-core machine, what it took from the
+	// services. A driver-bound round says it.
+	DriverCPUs float64 `json:"driver_cpus"`
 	Requests       int     `json:"requests"`
 	Errors         int     `json:"errors"`
 	// Achieved is the rate the requests completed at.

@@ -101,8 +101,9 @@ type Result struct {
 	// Span is the part of the schedule the run covered: Duration, or less
 	// when ctx ended the run early.
 	Span time.Duration
-	// Elapsed runs from the first scheduled start to the last completion.
-	Elapsed time.Duration
+	// Elapsed runs from the first scheduled start to the last completion,
+	// FirstDone to the first completion, and LastSent to the last send.
+	Elapsed, FirstDone, LastSent time.Duration
 	// Latency holds every completed request's latency (ok or not), in
 	// nanoseconds, from its SCHEDULED start to the end of its response
 	// body. Measuring from the schedule rather than from the send is what
@@ -462,9 +463,14 @@ func (d *driver) send(base context.Context, due time.Duration) outcome {
 // outcomes channel closes, so the histograms need no lock.
 func (d *driver) record(res *Result, recorded chan<- struct{}) {
 	defer close(recorded)
-	var last time.Duration
+	var last, lastSent time.Duration
+	first := time.Duration(-1)
 	for o := range d.outcomes {
 		res.Completed++
+		if first < 0 || o.end < first {
+			first = o.end
+		}
+		lastSent = max(lastSent, o.sent)
 		latency := o.end - o.due
 		recordValue(res.Latency, latency)
 		recordValue(res.SendLag, o.sent-o.due)
@@ -489,7 +495,7 @@ func (d *driver) record(res *Result, recorded chan<- struct{}) {
 			sec.MaxLatency = max(sec.MaxLatency, latency)
 		}
 	}
-	res.Elapsed = last
+	res.Elapsed, res.FirstDone, res.LastSent = last, max(first, 0), lastSent
 }
 
 // recordValue records v, clamped to the histogram's range.

@@ -535,3 +535,31 @@ func TestInvalid(t *testing.T) {
 		t.Errorf("%d requests reached the server", hits.Load())
 	}
 }
+
+// TestAchievedSaturated offers twice what a server can carry (it serves
+// one request at a time, 10 ms each): the achieved rate is what it carried,
+// over the time the completions took, not the offered rate; and the driver,
+// which sent on time, is not the one to blame.
+func TestAchievedSaturated(t *testing.T) {
+	checkGoroutines(t)
+	var mu sync.Mutex
+	srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		time.Sleep(10 * time.Millisecond)
+		mu.Unlock()
+		io.WriteString(w, "ok\n")
+	}))
+	res, err := Run(context.Background(), Target{URL: srv.URL}, opts(200, time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := res.Achieved(); a > 130 || a < 30 {
+		t.Errorf("achieved %.1f req/s, want about 100, what one request at a time of 10 ms carries", a)
+	}
+	if s := res.SendRate(); s < 190 {
+		t.Errorf("send rate %.1f req/s, want the offered 200", s)
+	}
+	if bound, why := res.DriverBound(); bound && !strings.Contains(why, "cap") {
+		t.Errorf("driver bound (%s), want the service's saturation not blamed on the driver", why)
+	}
+}

@@ -16,7 +16,7 @@ const (
 	UnitP90       = "p90-sec"   // 90th percentile latency
 	UnitP99       = "p99-sec"   // 99th percentile latency
 	UnitMax       = "max-sec"   // largest latency
-	UnitAchieved  = "req/s"     // completed requests per second of schedule
+	UnitAchieved  = "req/s"     // completed requests per second over the time they took
 	UnitErrorRate = "errors/op" // failed requests per completed request
 )
 
@@ -26,20 +26,36 @@ const (
 	// measured the driver's lateness rather than the service.
 	DriverBoundSendLagP99 = 2 * time.Millisecond
 	// DriverBoundAchieved is the fraction of the target rate below which
-	// the driver did not deliver the load it was asked for.
+	// the driver did not deliver the load it was asked for (SendRate).
 	DriverBoundAchieved = 0.95
 )
 
-// Achieved returns the completed requests per second of schedule
-// (Completed / Span). With every request sent it is close to Rate even when
-// the service is slow, since slow requests still complete (or time out,
-// which completes them as errors): a shortfall means requests were never
-// sent or never finished.
+// Achieved returns the completed requests per second over the time they
+// took to complete: (Completed-1) / (last completion - first completion).
+// A service that keeps up completes them at the rate they were sent; one
+// that falls behind (or a driver that does) stretches the completions over
+// a longer time, and the figure is what it really carried. With fewer than
+// two completions it is Completed per second of schedule (Span).
 func (r *Result) Achieved() float64 {
+	if window := r.Elapsed - r.FirstDone; r.Completed >= 2 && window > 0 {
+		return float64(r.Completed-1) / window.Seconds()
+	}
 	if r.Span <= 0 {
 		return 0
 	}
 	return float64(r.Completed) / r.Span.Seconds()
+}
+
+// SendRate returns the requests sent per second over the time the driver
+// took to send them: the schedule's span, or longer when the last send was
+// later. A driver that cannot keep up with the rate sends late, and this
+// falls below Rate; a slow service does not change it.
+func (r *Result) SendRate() float64 {
+	window := max(r.Span, r.LastSent)
+	if window <= 0 {
+		return 0
+	}
+	return float64(r.Sent) / window.Seconds()
 }
 
 // ErrorRate returns the fraction of completed requests that failed, 0 when
@@ -53,7 +69,7 @@ func (r *Result) ErrorRate() float64 {
 
 // DriverBound reports whether the driver, not the service, limited the
 // round, with the reasons joined by "; ": the send lag's p99 was over
-// DriverBoundSendLagP99, the achieved rate was under DriverBoundAchieved of
+// DriverBoundSendLagP99, the send rate was under DriverBoundAchieved of
 // the target, requests waited for the in-flight cap, or due requests were
 // never sent. Such a round measured the driver and must not decide a
 // verdict.
@@ -64,8 +80,8 @@ func (r *Result) DriverBound() (bool, string) {
 			reasons = append(reasons, fmt.Sprintf("send lag p99 %v over %v", p99.Round(time.Microsecond), DriverBoundSendLagP99))
 		}
 	}
-	if a := r.Achieved(); a < DriverBoundAchieved*r.Rate {
-		reasons = append(reasons, fmt.Sprintf("achieved %.1f req/s, under %.0f%% of the target %g req/s",
+	if a := r.SendRate(); a < DriverBoundAchieved*r.Rate {
+		reasons = append(reasons, fmt.Sprintf("sent %.1f req/s, under %.0f%% of the target %g req/s",
 			a, DriverBoundAchieved*100, r.Rate))
 	}
 	if r.CapHits > 0 {

@@ -143,7 +143,19 @@ func TestDriverBound(t *testing.T) {
 		}, true, "send lag p99"},
 		{"short of the rate", func() *Result {
 			return fakeResult(t, 100, time.Second, many(90, time.Millisecond), many(90, 50*time.Microsecond))
-		}, true, "achieved 90.0 req/s"},
+		}, true, "sent 90.0 req/s"},
+		{"late last send", func() *Result {
+			r := fakeResult(t, 100, time.Second, many(100, time.Millisecond), many(100, 50*time.Microsecond))
+			r.LastSent = 2 * time.Second // the driver took twice the schedule to send them
+			return r
+		}, true, "sent 50.0 req/s"},
+		{"slow service", func() *Result {
+			// Completions stretched by a stall: the service's figure, not
+			// the driver's.
+			r := fakeResult(t, 100, time.Second, many(100, time.Millisecond), many(100, 50*time.Microsecond))
+			r.FirstDone, r.Elapsed = time.Millisecond, 3*time.Second
+			return r
+		}, false, ""},
 		{"cap", func() *Result {
 			r := fakeResult(t, 100, time.Second, many(100, time.Millisecond), many(100, 50*time.Microsecond))
 			r.CapHits = 3
@@ -173,5 +185,16 @@ func TestEmptyResult(t *testing.T) {
 		if v.Value != 0 {
 			t.Errorf("%s = %v for no requests", v.Unit, v.Value)
 		}
+	}
+}
+
+func TestAchievedOverCompletions(t *testing.T) {
+	r := &Result{Rate: 100, Span: time.Second, Completed: 101, FirstDone: 10 * time.Millisecond, Elapsed: 2010 * time.Millisecond}
+	if got := r.Achieved(); got != 50 {
+		t.Errorf("Achieved = %v, want 50: 100 intervals over 2 s of completions", got)
+	}
+	r = &Result{Rate: 100, Span: time.Second, Completed: 1, FirstDone: 10 * time.Millisecond, Elapsed: 10 * time.Millisecond}
+	if got := r.Achieved(); got != 1 {
+		t.Errorf("Achieved of one completion = %v, want 1 per second of schedule", got)
 	}
 }
