@@ -125,8 +125,8 @@ type LoadRound struct {
 	// round, per second of it: on a 2-core machine, what it took from the
 	// services. A driver-bound round says it.
 	DriverCPUs float64 `json:"driver_cpus"`
-	Requests       int     `json:"requests"`
-	Errors         int     `json:"errors"`
+	Requests   int     `json:"requests"`
+	Errors     int     `json:"errors"`
 	// Achieved is the rate the requests completed at.
 	Achieved float64 `json:"achieved"`
 	// SendLagP99 is the 99th percentile of how late the driver sent
