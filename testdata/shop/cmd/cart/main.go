@@ -40,6 +40,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	fs.Env("slow", "SHOP_SLOW")
 	fs.DurationVar(&cfg.Timeout, "timeout", cfg.Timeout, "limit on each downstream call")
 	fs.Env("timeout", "SHOP_TIMEOUT")
+	gz := fs.GzipFlag()
 	if err := fs.ParseEnv(args, getenv); err != nil {
 		return err
 	}
@@ -54,7 +55,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	if err != nil {
 		return err
 	}
-	h, err := shopsvc.Handler("cart", shopsvc.NewRegistry(), c.Routes()...)
+	h, err := shopsvc.Handler("cart", shopsvc.NewRegistry(), shopsvc.GzipRoutes(gz, c.Routes())...)
 	if err != nil {
 		return err
 	}

@@ -27,13 +27,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	var inv shop.Inventory
 	fs.DurationVar(&inv.Latency, "latency", shop.DefaultLatency, "simulated downstream latency, slept on every request")
 	fs.Env("latency", "SHOP_LATENCY")
+	gz := fs.GzipFlag()
 	if err := fs.ParseEnv(args, getenv); err != nil {
 		return err
 	}
 	if err := inv.Check(); err != nil {
 		return err
 	}
-	h, err := shopsvc.Handler("inventory", shopsvc.NewRegistry(), inv.Routes()...)
+	h, err := shopsvc.Handler("inventory", shopsvc.NewRegistry(), shopsvc.GzipRoutes(gz, inv.Routes())...)
 	if err != nil {
 		return err
 	}

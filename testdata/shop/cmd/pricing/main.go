@@ -30,13 +30,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	fs.Env("work", "SHOP_PRICING_WORK")
 	fs.DurationVar(&p.Latency, "latency", shop.DefaultLatency, "simulated downstream latency, slept on every request")
 	fs.Env("latency", "SHOP_LATENCY")
+	gz := fs.GzipFlag()
 	if err := fs.ParseEnv(args, getenv); err != nil {
 		return err
 	}
 	if err := p.Check(); err != nil {
 		return err
 	}
-	h, err := shopsvc.Handler("pricing", shopsvc.NewRegistry(), p.Routes()...)
+	h, err := shopsvc.Handler("pricing", shopsvc.NewRegistry(), shopsvc.GzipRoutes(gz, p.Routes())...)
 	if err != nil {
 		return err
 	}
