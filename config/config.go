@@ -66,6 +66,11 @@ type Scenario struct {
 	// per side to reach the gate's alpha (0.02) at all, and 6 when three
 	// results share a unit (three services' cpu-sec/op).
 	Rounds int `yaml:"rounds" json:"rounds"`
+	// MinRounds is the first round the scenario's results are looked at
+	// to stop early, as bench.min_rounds for benchmarks: the rounds stop
+	// at a look where none of the scenario's response time and throughput
+	// figures is open. 0 means Rounds always run.
+	MinRounds int `yaml:"min_rounds" json:"min_rounds,omitempty"`
 	// Warmup is an unmeasured load each side gets before its first round.
 	Warmup time.Duration `yaml:"warmup" json:"warmup_ns"`
 	// MaxErrorRate is the fraction of failed requests above which a round
@@ -487,6 +492,8 @@ func (c *Config) validateLoad() error {
 			return fmt.Errorf("load.%s.max_in_flight: %d is below 1", sc.Name, sc.MaxInFlight)
 		case sc.Rounds < 1 || sc.Rounds > 1000:
 			return fmt.Errorf("load.%s.rounds: %d is not between 1 and 1000", sc.Name, sc.Rounds)
+		case sc.MinRounds < 0 || sc.MinRounds > sc.Rounds:
+			return fmt.Errorf("load.%s.min_rounds: %d is not between 0 and rounds (%d)", sc.Name, sc.MinRounds, sc.Rounds)
 		case !ValidFraction(sc.MaxErrorRate):
 			return fmt.Errorf("load.%s.max_error_rate: %v is not a fraction between 0 and 1", sc.Name, sc.MaxErrorRate)
 		case sc.Rate*sc.Duration.Seconds() < 1:

@@ -21,7 +21,7 @@ func TestLoadShopConfig(t *testing.T) {
 		t.Fatalf("%d scenarios, want 1", len(c.Load))
 	}
 	sc := c.Load[0]
-	if sc.Target != "cart" || sc.Method != "POST" || sc.Rate != 100 || sc.Rounds != 6 || sc.Duration != 3*time.Second {
+	if sc.Target != "cart" || sc.Method != "POST" || sc.Rate != 100 || sc.Rounds != 14 || sc.MinRounds != 6 || sc.Duration != 1500*time.Millisecond {
 		t.Errorf("scenario %+v", sc)
 	}
 	// Defaults fill what the file leaves out.
@@ -77,6 +77,7 @@ func TestLoadErrors(t *testing.T) {
 		{"method", svc + "load: [{name: c, target: cart, method: post}]\n", []string{"load.c.method"}},
 		{"less than a request", svc + "load: [{name: c, target: cart, rate: 0.1, duration: 1s}]\n", []string{"below one request"}},
 		{"rounds", svc + "load: [{name: c, target: cart, rounds: 5000}]\n", []string{"load.c.rounds"}},
+		{"min rounds", svc + "load: [{name: c, target: cart, rounds: 6, min_rounds: 8}]\n", []string{"load.c.min_rounds"}},
 		{"profile time", svc + "load: [{name: c, target: cart, profile_time: -1s}]\n", []string{"load.c.profile_time"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

@@ -124,13 +124,18 @@ func Run(ctx context.Context, opts Options) (res *Result, err error) {
 		}
 	}()
 
-	looks := []int{cfg.Bench.Rounds} // load scenarios run a fixed number of rounds
+	looks := analyze.Looks(cfg.Bench.MinRounds, cfg.Bench.Rounds)
+	nLooks := 1
 	if cfg.GoBench {
-		looks = analyze.Looks(cfg.Bench.MinRounds, cfg.Bench.Rounds)
+		nLooks = len(looks)
+	}
+	for _, sc := range cfg.Load {
+		// One correction for all: the most looks any part of the run takes.
+		nLooks = max(nLooks, len(analyze.Looks(sc.MinRounds, sc.Rounds)))
 	}
 	compareOpts := analyze.PairedOptions
 	compareOpts.Thresholds = cfg.Thresholds
-	compareOpts.Looks = len(looks)
+	compareOpts.Looks = nLooks
 	compareOpts.OneSided = true // a head that moved or deleted every benchmark is reported, not an error
 	compareOpts.RequireAll = cfg.Bench.RequireAll
 	d := &driver{sides: sides, compare: compareOpts, progress: newTracker(opts.Progress, cfg)}
@@ -146,7 +151,7 @@ func Run(ctx context.Context, opts Options) (res *Result, err error) {
 		if err := suite.Prepare(ctx); err != nil {
 			return nil, err
 		}
-		if info.StoppedAt, err = d.measure(ctx, suite, "", cfg.Bench.Rounds, looks); err != nil {
+		if info.StoppedAt, err = d.measure(ctx, suite, "", cfg.Bench.Rounds, looks, (*analyze.Verdict).Open); err != nil {
 			return nil, err
 		}
 		runners = append(runners, runner{suite, ""})
@@ -162,8 +167,12 @@ func Run(ctx context.Context, opts Options) (res *Result, err error) {
 				return nil, err
 			}
 			d.progress.done += 2
-			if _, err := d.measure(ctx, lt, sc.Name, sc.Rounds, nil); err != nil {
+			stopped, err := d.measure(ctx, lt, sc.Name, sc.Rounds, analyze.Looks(sc.MinRounds, sc.Rounds), scenarioOpen(sc.Name))
+			if err != nil {
 				return nil, err
+			}
+			if stopped > 0 {
+				info.Notes = append(info.Notes, fmt.Sprintf("%s's answer was clear after %d of at most %d rounds", sc.Name, stopped, sc.Rounds))
 			}
 			runners = append(runners, runner{lt, sc.Name})
 		}
@@ -248,10 +257,10 @@ type driver struct {
 	progress *tracker
 }
 
-// measure drives r through its rounds. At each of looks it compares the results so far and
-// stops when none is open; it returns the round it stopped after, 0 when
-// every round ran.
-func (d *driver) measure(ctx context.Context, r Runner, scenario string, rounds int, looks []int) (stoppedAt int, err error) {
+// measure drives r through its rounds. At each of looks it compares the
+// results so far and stops when open says none of r's results is; it
+// returns the round it stopped after, 0 when every round ran.
+func (d *driver) measure(ctx context.Context, r Runner, scenario string, rounds int, looks []int, open func(*analyze.Verdict) bool) (stoppedAt int, err error) {
 	d.progress.startClock()
 	for round := 1; round <= rounds; round++ {
 		for _, s := range order(d.sides.Both(), round) {
@@ -266,7 +275,7 @@ func (d *driver) measure(ctx context.Context, r Runner, scenario string, rounds 
 			if err != nil {
 				return 0, err
 			}
-			if !v.Open() {
+			if !open(v) {
 				stoppedAt = round
 				d.progress.steps -= 2 * (rounds - round)
 				break
@@ -398,4 +407,19 @@ func regressed(v *analyze.Verdict) []analyze.Result {
 		}
 	}
 	return want
+}
+
+// scenarioOpen reports whether a result of the load scenario's response
+// time or throughput is open: its services' resource figures (CPU time per
+// request, memory) may stay undecided, as they do not gate the rounds.
+func scenarioOpen(scenario string) func(*analyze.Verdict) bool {
+	return func(v *analyze.Verdict) bool {
+		for _, r := range v.Results {
+			n, ok := analyze.ParseLoadName(r.Benchmark)
+			if ok && n.Scenario == scenario && r.Open && r.Unit != "cpu-sec/op" && r.Unit != "peak-rss-B" {
+				return true
+			}
+		}
+		return false
+	}
 }

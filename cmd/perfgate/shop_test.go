@@ -30,10 +30,10 @@ func shopConfig(t *testing.T, base, head, extra string) string {
 	}
 	cfg := string(data)
 	for old, new := range map[string]string{
-		"rate: 100":    "rate: 50",
-		"duration: 3s": "duration: 1500ms",
-		"rounds: 6":    "rounds: 5",
-		"warmup: 1s":   "warmup: 500ms\n    profile_time: 3s",
+		"rate: 100":     "rate: 50",
+		"rounds: 14":    "rounds: 5",
+		"min_rounds: 6": "min_rounds: 0",
+		"warmup: 1s":    "warmup: 500ms\n    profile_time: 3s",
 		`base: {ref: HEAD, env: {SHOP_FANOUT: concurrent, SHOP_CACHE: "on"}}`: "base: {ref: HEAD, env: {" + base + "}}",
 		`head: {env: {SHOP_FANOUT: sequential, SHOP_CACHE: "off"}}`:           "head: {env: {" + head + "}}",
 	} {
