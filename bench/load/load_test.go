@@ -559,7 +559,10 @@ func TestAchievedSaturated(t *testing.T) {
 	if s := res.SendRate(); s < 190 {
 		t.Errorf("send rate %.1f req/s, want the offered 200", s)
 	}
-	if bound, why := res.DriverBound(); bound && !strings.Contains(why, "cap") {
-		t.Errorf("driver bound (%s), want the service's saturation not blamed on the driver", why)
+	// A send lag over 2 ms can happen on a loaded machine (the race
+	// detector slows the driver); the saturation itself must not count
+	// against the driver's send rate.
+	if bound, why := res.DriverBound(); bound && strings.Contains(why, "sent ") {
+		t.Errorf("driver bound (%s), want the service's saturation not blamed on the driver's send rate", why)
 	}
 }
