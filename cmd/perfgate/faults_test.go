@@ -44,7 +44,8 @@ func main() {
 		}
 	})
 	mux.HandleFunc("/work", func(w http.ResponseWriter, r *http.Request) {
-		if n := served.Add(1); crashAfter > 0 && n > int64(crashAfter) {
+		n := served.Add(1)
+		if crashAfter > 0 && n > int64(crashAfter) {
 			fmt.Fprintln(os.Stderr, "panic: crashing on purpose after", crashAfter, "requests")
 			os.Exit(3)
 		}
@@ -53,9 +54,10 @@ func main() {
 			return
 		}
 		io.WriteString(w, "done")
-		if n := served.Load(); exitAfter > 0 && n == int64(exitAfter) {
+		if exitAfter > 0 && n == int64(exitAfter) {
 			// The last answer of a round goes out whole; the next round
-			// finds the service gone.
+			// finds the service gone. n is this request's own count: an
+			// answer still in flight is not cut short by a later one.
 			w.(http.Flusher).Flush()
 			fmt.Fprintln(os.Stderr, "exiting on purpose after", n, "requests")
 			os.Exit(4)
