@@ -196,3 +196,20 @@ func Events(p *profile.Profile, sampleType string) (float64, bool) {
 	}
 	return n, true
 }
+
+// Total returns the sum of p's values of sampleType ("" for the default),
+// or 0 when p has no such sample type.
+func Total(p *profile.Profile, sampleType string) float64 {
+	if p == nil || len(p.SampleType) == 0 {
+		return 0
+	}
+	vi, err := hotSampleIndex(p.SampleType, p.DefaultSampleType, sampleType)
+	if err != nil {
+		return 0
+	}
+	var t float64
+	for _, s := range p.Sample {
+		t += float64(s.Value[vi])
+	}
+	return t
+}

@@ -135,3 +135,16 @@ func TestHolmOf(t *testing.T) {
 		}
 	}
 }
+
+func TestTotal(t *testing.T) {
+	p := handProfile(stack{"main.main;f", 3e7}, stack{"main.main;g", 2e7})
+	if got := Total(p, "cpu"); got != 5e7 {
+		t.Errorf("Total cpu = %v, want 5e7", got)
+	}
+	if got := Total(p, "samples"); got != 5 {
+		t.Errorf("Total samples = %v, want 5", got)
+	}
+	if got := Total(p, "nonsense"); got != 0 {
+		t.Errorf("Total of a missing type = %v, want 0", got)
+	}
+}

@@ -276,7 +276,7 @@ func (b *Suite) explainedEarly(full string, pkgs [2]int) bool {
 		return false
 	}
 	d := diffs[0]
-	net := (sum(d.Head) - sum(d.Base)) / d.Work
+	net := (analyze.Total(d.Head, "cpu") - analyze.Total(d.Base, "cpu")) / d.Work
 	hot, err := analyze.Diff(diffs, analyze.HotOptions{SampleType: "cpu", Alpha: earlyAlpha})
 	if err != nil || !(net > 0) {
 		return false
@@ -286,19 +286,6 @@ func (b *Suite) explainedEarly(full string, pkgs [2]int) bool {
 		explained += h.Head - h.Base
 	}
 	return explained >= net/2
-}
-
-// sum is the total of a CPU profile's cpu values.
-func sum(p *profile.Profile) float64 {
-	i, err := p.SampleIndexByName("cpu")
-	if err != nil {
-		return 0
-	}
-	var t float64
-	for _, s := range p.Sample {
-		t += float64(s.Value[i])
-	}
-	return t
 }
 
 // order2 is the order of the sides (0 base, 1 head) in a chunk: ABBA, so

@@ -260,7 +260,7 @@ func (x *explainer) contention(e *analyze.Explanation, src source, r analyze.Res
 		var work float64
 		for _, side := range ps[s] {
 			for _, p := range side.Profiles {
-				cpu[s] += total(p, "cpu")
+				cpu[s] += analyze.Total(p, "cpu")
 			}
 			work += side.Work
 		}
@@ -305,19 +305,6 @@ func (x *explainer) contention(e *analyze.Explanation, src source, r analyze.Res
 }
 
 func seconds(s float64) string { return fmt.Sprintf("%.3gµs", s*1e6) }
-
-// total is the sum of p's values of sampleType.
-func total(p *profile.Profile, sampleType string) float64 {
-	i, err := p.SampleIndexByName(sampleType)
-	if err != nil {
-		return 0
-	}
-	var t float64
-	for _, s := range p.Sample {
-		t += float64(s.Value[i])
-	}
-	return t
-}
 
 // asTime returns CPU profiles as time profiles of the off-CPU profiles'
 // sample types: events (the CPU samples) and delay (the CPU time), so
@@ -414,9 +401,9 @@ func split(diffs []analyze.ProfileDiff) []analyze.Split {
 	var out []analyze.Split
 	for _, d := range diffs {
 		s := analyze.Split{Service: d.Service, Kind: d.Kind, Unit: "ns/op"}
-		s.Head = total(d.Head, "delay") / d.Work
+		s.Head = analyze.Total(d.Head, "delay") / d.Work
 		if d.Base != nil {
-			s.Base = total(d.Base, "delay") / d.Work
+			s.Base = analyze.Total(d.Base, "delay") / d.Work
 		}
 		out = append(out, s)
 	}
