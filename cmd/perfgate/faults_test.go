@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -33,8 +34,21 @@ func main() {
 		os.Exit(1)
 	}
 	crashAfter, _ := strconv.Atoi(os.Getenv("CRASH_AFTER"))
-	exitAfter, _ := strconv.Atoi(os.Getenv("EXIT_AFTER"))
-	var served atomic.Int64
+	exitWhenIdle, _ := strconv.Atoi(os.Getenv("EXIT_WHEN_IDLE"))
+	var served, last atomic.Int64
+	if exitWhenIdle > 0 {
+		// Once it has served exitWhenIdle requests, the service exits at
+		// the first pause of 300ms: between two of its rounds, whatever
+		// the warm-up's count or a round run again.
+		go func() {
+			for range time.Tick(10 * time.Millisecond) {
+				if served.Load() >= int64(exitWhenIdle) && time.Since(time.Unix(0, last.Load())) > 300*time.Millisecond {
+					fmt.Fprintln(os.Stderr, "exiting on purpose when idle after", served.Load(), "requests")
+					os.Exit(4)
+				}
+			}
+		}()
+	}
 	var l net.Listener
 	mux := http.NewServeMux()
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -45,6 +59,7 @@ func main() {
 	})
 	mux.HandleFunc("/work", func(w http.ResponseWriter, r *http.Request) {
 		n := served.Add(1)
+		defer last.Store(time.Now().UnixNano())
 		if crashAfter > 0 && n > int64(crashAfter) {
 			fmt.Fprintln(os.Stderr, "panic: crashing on purpose after", crashAfter, "requests")
 			os.Exit(3)
@@ -54,14 +69,6 @@ func main() {
 			return
 		}
 		io.WriteString(w, "done")
-		if exitAfter > 0 && n == int64(exitAfter) {
-			// The last answer of a round goes out whole; the next round
-			// finds the service gone. n is this request's own count: an
-			// answer still in flight is not cut short by a later one.
-			w.(http.Flusher).Flush()
-			fmt.Fprintln(os.Stderr, "exiting on purpose after", n, "requests")
-			os.Exit(4)
-		}
 	})
 	if os.Getenv("PPROF") != "off" {
 		mux.HandleFunc("/debug/pprof/", pprof.Index)
@@ -80,8 +87,8 @@ func main() {
 `
 
 // newServiceRepo makes a throwaway repository with the faulty service and
-// a perfgate.yml whose head side gets headEnv.
-func newServiceRepo(t *testing.T, headEnv string) string {
+// a perfgate.yml of the given rounds whose head side gets headEnv.
+func newServiceRepo(t *testing.T, headEnv string, rounds int) string {
 	t.Helper()
 	dir := t.TempDir()
 	gitRun(t, dir, "init", "-q")
@@ -94,7 +101,7 @@ func newServiceRepo(t *testing.T, headEnv string) string {
 services:
   - {name: svc, build: ./svc, args: ["-addr", "{addr}"], start_timeout: 10s}
 load:
-  - {name: work, target: svc, path: /work, rate: 50, duration: 1s, rounds: 2, warmup: 300ms, profile_time: 2s}
+  - {name: work, target: svc, path: /work, rate: 50, duration: 1s, rounds: ` + strconv.Itoa(rounds) + `, warmup: 300ms, profile_time: 2s}
 thresholds:
   default: 500%
 `,
@@ -109,10 +116,11 @@ thresholds:
 // process left running.
 func TestServiceFaults(t *testing.T) {
 	for _, tt := range []struct {
-		name  string
-		env   string
-		edit  map[string]string
-		wants []string
+		name   string
+		env    string
+		rounds int // 2 unless set
+		edit   map[string]string
+		wants  []string
 	}{
 		{
 			name:  "does not build",
@@ -130,11 +138,13 @@ func TestServiceFaults(t *testing.T) {
 			wants: []string{"service svc exited", "crashing on purpose"},
 		},
 		{
-			// 15 requests of warm-up and 50 of the first round, then
-			// gone before the second.
-			name:  "exits between rounds",
-			env:   `EXIT_AFTER: "65"`,
-			wants: []string{"head side", "service svc exited", "exiting on purpose after 65 requests"},
+			// Past the warm-up's 15 requests, the head service exits
+			// at its first pause: while the base side runs round 2
+			// (order B H, H B, B H) at the latest.
+			name:   "exits between rounds",
+			env:    `EXIT_WHEN_IDLE: "20"`,
+			rounds: 3,
+			wants:  []string{"head side", "service svc exited", "exiting on purpose when idle"},
 		},
 		{
 			name:  "refuses connections",
@@ -148,7 +158,7 @@ func TestServiceFaults(t *testing.T) {
 		},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			dir := newServiceRepo(t, tt.env)
+			dir := newServiceRepo(t, tt.env, max(2, tt.rounds))
 			writeFiles(t, dir, tt.edit)
 			out := filepath.Join(t.TempDir(), "run")
 			code, _, stderr := perfgate(t, context.Background(), "-C", dir, "run", "--out", out)
@@ -179,7 +189,7 @@ func TestServiceFaults(t *testing.T) {
 // TestMissingPprof checks that a service without pprof endpoints costs its
 // profiles, with a note, and not the verdict.
 func TestMissingPprof(t *testing.T) {
-	dir := newServiceRepo(t, `PPROF: "off"`)
+	dir := newServiceRepo(t, `PPROF: "off"`, 2)
 	verdict := filepath.Join(t.TempDir(), "verdict.json")
 	out := filepath.Join(t.TempDir(), "run")
 	code, _, _ := perfgate(t, context.Background(), "-C", dir, "run", "--profile-all", "--out", out, "--json", verdict)

@@ -88,7 +88,7 @@ func TestLoadCommand(t *testing.T) {
 // TestLoadInterrupt interrupts a run in its load rounds: exit 2, the
 // finished rounds on disk, no service left running, no worktree left.
 func TestLoadInterrupt(t *testing.T) {
-	dir := newServiceRepo(t, "")
+	dir := newServiceRepo(t, "", 2)
 	writeFiles(t, dir, map[string]string{"perfgate.yml": strings.Replace(
 		mustRead(t, filepath.Join(dir, "perfgate.yml")), "rounds: 2", "rounds: 100", 1)})
 	out := filepath.Join(t.TempDir(), "run")
