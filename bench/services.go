@@ -86,7 +86,7 @@ func (s *Side) target(sc config.Scenario) (load.Target, load.Options) {
 		h.Set("Content-Type", "application/json")
 	}
 	return load.Target{Method: sc.Method, URL: "http://" + addr + sc.Path, Body: []byte(sc.Body), Header: h},
-		load.Options{Rate: sc.Rate, Duration: sc.Duration, Timeout: sc.Timeout, MaxInFlight: sc.MaxInFlight}
+		load.Options{Rate: sc.Rate, Duration: sc.Duration, Timeout: sc.Timeout, MaxInFlight: sc.MaxInFlight, Client: load.Client(sc.Client)}
 }
 
 // alive returns an error if one of the side's services has exited.

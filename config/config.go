@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -45,8 +46,10 @@ type Config struct {
 	Thresholds analyze.Thresholds `yaml:"-"`
 }
 
-// Scenario is a load scenario: requests at a constant rate to one of the
-// services, measured in interleaved rounds.
+// Scenario is a load scenario: requests to one of the services, measured
+// in interleaved rounds. By default it is an open model (requests at a
+// constant rate); Users makes it a closed model and Capacity a search for
+// the highest rate that meets an objective.
 type Scenario struct {
 	Name string `yaml:"name" json:"name"`
 	// Target is the name of the service the requests go to.
@@ -56,7 +59,19 @@ type Scenario struct {
 	Body   string            `yaml:"body" json:"body,omitempty"`
 	Header map[string]string `yaml:"header" json:"header,omitempty"`
 	// Rate is in requests per second, open model.
-	Rate     float64       `yaml:"rate" json:"rate"`
+	Rate float64 `yaml:"rate" json:"rate"`
+	// Users, when set, makes the scenario a closed model: that many users,
+	// each sending its next request when its last one answered and
+	// ThinkTime has passed. Rate is then not used.
+	Users     int           `yaml:"users" json:"users,omitempty"`
+	ThinkTime time.Duration `yaml:"think_time" json:"think_time_ns,omitempty"`
+	// Capacity, when set, makes each round a search for the highest
+	// arrival rate that meets the objective (open model, steps of
+	// Duration); Rate is then not used.
+	Capacity *Capacity `yaml:"capacity" json:"capacity,omitempty"`
+	// Client is the driver's HTTP client: "fasthttp" (the default) or
+	// "net/http", for what fasthttp lacks (HTTP/2).
+	Client   string        `yaml:"client" json:"client,omitempty"`
 	Duration time.Duration `yaml:"duration" json:"duration_ns"`
 	// Timeout bounds each request.
 	Timeout     time.Duration `yaml:"timeout" json:"timeout_ns"`
@@ -83,6 +98,32 @@ type Scenario struct {
 	// explanation of waiting.
 	ProfileTime time.Duration `yaml:"profile_time" json:"profile_time_ns"`
 }
+
+// Capacity is the objective of a capacity scenario and the bounds of its
+// search.
+type Capacity struct {
+	// Percentile and Latency are the latency objective: the Percentile-th
+	// percentile of latency (from each request's scheduled start) at most
+	// Latency.
+	Percentile float64       `yaml:"percentile" json:"percentile"`
+	Latency    time.Duration `yaml:"latency" json:"latency_ns"`
+	// MaxErrorRate is the objective's fraction of failed requests.
+	MaxErrorRate float64 `yaml:"max_error_rate" json:"max_error_rate"`
+	// MinRate and MaxRate bound the search, in requests per second.
+	MinRate float64 `yaml:"min_rate" json:"min_rate"`
+	MaxRate float64 `yaml:"max_rate" json:"max_rate"`
+	// Precision is the relative width at which the search stops: the
+	// highest rate that met the objective and the lowest that did not
+	// are within it.
+	Precision float64 `yaml:"precision" json:"precision"`
+	// ProfileRate is the rate both sides are profiled at; 0 means the
+	// lower of the two sides' capacities.
+	ProfileRate float64 `yaml:"profile_rate" json:"profile_rate,omitempty"`
+}
+
+// DefaultCapacity holds the values a capacity objective takes where it
+// says nothing (or zero). Latency has no default.
+var DefaultCapacity = Capacity{Percentile: 99, MaxErrorRate: 0.01, MinRate: 10, MaxRate: 20000, Precision: 0.05}
 
 // DefaultScenario holds the values a scenario takes where it says nothing
 // (or zero).
@@ -426,6 +467,25 @@ func withDefaults(sc Scenario) Scenario {
 	if sc.ProfileTime == 0 {
 		sc.ProfileTime = d.ProfileTime
 	}
+	if c := sc.Capacity; c != nil {
+		c2, d := *c, DefaultCapacity
+		if c2.Percentile == 0 {
+			c2.Percentile = d.Percentile
+		}
+		if c2.MaxErrorRate == 0 {
+			c2.MaxErrorRate = d.MaxErrorRate
+		}
+		if c2.MinRate == 0 {
+			c2.MinRate = d.MinRate
+		}
+		if c2.MaxRate == 0 {
+			c2.MaxRate = d.MaxRate
+		}
+		if c2.Precision == 0 {
+			c2.Precision = d.Precision
+		}
+		sc.Capacity = &c2
+	}
 	return sc
 }
 
@@ -496,8 +556,21 @@ func (c *Config) validateLoad() error {
 			return fmt.Errorf("load.%s.min_rounds: %d is not between 0 and rounds (%d)", sc.Name, sc.MinRounds, sc.Rounds)
 		case !ValidFraction(sc.MaxErrorRate):
 			return fmt.Errorf("load.%s.max_error_rate: %v is not a fraction between 0 and 1", sc.Name, sc.MaxErrorRate)
-		case sc.Rate*sc.Duration.Seconds() < 1:
+		case sc.Rate*sc.Duration.Seconds() < 1 && sc.Users == 0 && sc.Capacity == nil:
 			return fmt.Errorf("load.%s: rate × duration is below one request", sc.Name)
+		case sc.Client != "" && sc.Client != string(load.FastHTTP) && sc.Client != string(load.NetHTTP):
+			return fmt.Errorf("load.%s.client: %q is not %q or %q", sc.Name, sc.Client, load.FastHTTP, load.NetHTTP)
+		case sc.Users < 0 || sc.Users > sc.MaxInFlight:
+			return fmt.Errorf("load.%s.users: %d is not between 0 and max_in_flight (%d)", sc.Name, sc.Users, sc.MaxInFlight)
+		case sc.ThinkTime < 0 || sc.ThinkTime > time.Minute:
+			return fmt.Errorf("load.%s.think_time: %v is not between 0 and 1m", sc.Name, sc.ThinkTime)
+		case sc.ThinkTime > 0 && sc.Users == 0:
+			return fmt.Errorf("load.%s.think_time: set, but users is not (think time is for the closed model)", sc.Name)
+		case sc.Users > 0 && sc.Capacity != nil:
+			return fmt.Errorf("load.%s: users and capacity: a capacity search offers rates (open model), users are a closed model; choose one", sc.Name)
+		}
+		if err := sc.Capacity.validate(sc.Name); err != nil {
+			return err
 		}
 		if !validMethod(sc.Method) {
 			return fmt.Errorf("load.%s.method: %q is not an HTTP method", sc.Name, sc.Method)
@@ -506,6 +579,32 @@ func (c *Config) validateLoad() error {
 	}
 	if len(c.Load) > 0 && len(c.Services) == 0 {
 		return errors.New("load: scenarios but no services to run them against")
+	}
+	return nil
+}
+
+// validate checks a capacity objective with its defaults applied (nil is
+// valid: no capacity search).
+func (c *Capacity) validate(scenario string) error {
+	if c == nil {
+		return nil
+	}
+	key := "load." + scenario + ".capacity."
+	switch {
+	case !(c.Percentile > 0 && c.Percentile <= 100):
+		return fmt.Errorf("%spercentile: %v is not above 0 and at most 100", key, c.Percentile)
+	case c.Latency <= 0 || c.Latency > time.Minute:
+		return fmt.Errorf("%slatency: %v is not between 0 and 1m (the objective needs a latency)", key, c.Latency)
+	case !ValidFraction(c.MaxErrorRate):
+		return fmt.Errorf("%smax_error_rate: %v is not a fraction between 0 and 1", key, c.MaxErrorRate)
+	case !(c.MinRate > 0 && c.MinRate <= load.MaxRate):
+		return fmt.Errorf("%smin_rate: %v is not between 0 and %d requests per second", key, c.MinRate, load.MaxRate)
+	case !(c.MaxRate > c.MinRate && c.MaxRate <= load.MaxRate):
+		return fmt.Errorf("%smax_rate: %v is not above min_rate (%v) and at most %d requests per second", key, c.MaxRate, c.MinRate, load.MaxRate)
+	case !(c.Precision >= 0.01 && c.Precision <= 0.5):
+		return fmt.Errorf("%sprecision: %v is not between 0.01 and 0.5", key, c.Precision)
+	case c.ProfileRate < 0 || c.ProfileRate > load.MaxRate || math.IsNaN(c.ProfileRate):
+		return fmt.Errorf("%sprofile_rate: %v is not between 0 and %d requests per second", key, c.ProfileRate, load.MaxRate)
 	}
 	return nil
 }

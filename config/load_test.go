@@ -78,6 +78,15 @@ func TestLoadErrors(t *testing.T) {
 		{"less than a request", svc + "load: [{name: c, target: cart, rate: 0.1, duration: 1s}]\n", []string{"below one request"}},
 		{"rounds", svc + "load: [{name: c, target: cart, rounds: 5000}]\n", []string{"load.c.rounds"}},
 		{"min rounds", svc + "load: [{name: c, target: cart, rounds: 6, min_rounds: 8}]\n", []string{"load.c.min_rounds"}},
+		{"client", svc + "load: [{name: c, target: cart, client: curl}]\n", []string{"load.c.client", `"curl"`}},
+		{"users over the cap", svc + "load: [{name: c, target: cart, users: 600}]\n", []string{"load.c.users", "max_in_flight"}},
+		{"think time alone", svc + "load: [{name: c, target: cart, think_time: 10ms}]\n", []string{"load.c.think_time", "closed model"}},
+		{"users and capacity", svc + "load: [{name: c, target: cart, users: 4, capacity: {latency: 50ms}}]\n", []string{"load.c", "choose one"}},
+		{"capacity without latency", svc + "load: [{name: c, target: cart, capacity: {percentile: 90}}]\n", []string{"load.c.capacity.latency"}},
+		{"capacity percentile", svc + "load: [{name: c, target: cart, capacity: {latency: 50ms, percentile: 101}}]\n", []string{"load.c.capacity.percentile"}},
+		{"capacity rates", svc + "load: [{name: c, target: cart, capacity: {latency: 50ms, min_rate: 500, max_rate: 100}}]\n", []string{"load.c.capacity.max_rate"}},
+		{"capacity precision", svc + "load: [{name: c, target: cart, capacity: {latency: 50ms, precision: 0.001}}]\n", []string{"load.c.capacity.precision"}},
+		{"capacity unknown key", svc + "load: [{name: c, target: cart, capacity: {latency: 50ms, p99: 5ms}}]\n", []string{"p99", "not found"}},
 		{"profile time", svc + "load: [{name: c, target: cart, profile_time: -1s}]\n", []string{"load.c.profile_time"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

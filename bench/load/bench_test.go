@@ -22,8 +22,9 @@ import (
 )
 
 // The benchmarks measure what a load driver itself costs per request: the
-// driver of this package, vegeta's library doing the same work, and a plain
-// closed net/http loop, all against one trivial server. b.N is the number
+// driver of this package with each of its clients (fasthttp, net/http),
+// vegeta's library doing the same work, and a plain closed net/http loop,
+// all against one trivial server. b.N is the number
 // of requests, so ns/op is wall time per request and allocs/op the driver's
 // allocations per request.
 //
@@ -35,14 +36,16 @@ import (
 // cores; CPU per request is what limits the rate a driver can offer.
 //
 //	go test -run '^$' -bench . -benchtime 20000x -count 5 ./bench/load/
+//
+// bench/load/wrk.sh compares perfgate load with wrk the same way.
 
 // benchConcurrency is the number of requests in flight (workers,
 // connections) of every saturated benchmark.
 const benchConcurrency = 8
 
-// benchPacedRate is the rate of the paced benchmarks: a realistic load,
-// where the scheduler sleeps and wakes up between requests.
-const benchPacedRate = 5000
+// benchPacedRates are the rates of the paced benchmarks: a realistic load,
+// where the scheduler sleeps and wakes up between requests, and a high one.
+var benchPacedRates = []float64{5000, 20000}
 
 // serverEnv, set to 1, makes the test binary serve the benchmark server.
 const serverEnv = "PERFGATE_LOAD_BENCH_SERVER"
@@ -173,7 +176,8 @@ func serverCPU(b *testing.B, base string) time.Duration {
 }
 
 // measure runs send, which must send b.N requests, and reports the CPU time
-// per request of this process (the driver) and of the server.
+// per request of this process (the driver) and of the server, and the
+// requests per second (wall time): the maximum rate, when saturated.
 func measure(b *testing.B, base string, send func()) {
 	b.Helper()
 	b.ReportAllocs()
@@ -186,6 +190,7 @@ func measure(b *testing.B, base string, send func()) {
 	srv := serverCPU(b, base) - srv0
 	b.ReportMetric(self.Seconds()/float64(b.N), "cpu-sec/req")
 	b.ReportMetric(srv.Seconds()/float64(b.N), "server-cpu-sec/req")
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
 }
 
 func BenchmarkDriver(b *testing.B) {
@@ -201,19 +206,28 @@ func BenchmarkDriver(b *testing.B) {
 			}
 		})
 	}
-	b.Run("saturated", func(b *testing.B) {
-		// A rate far above what the machine can serve: the scheduler is
-		// always behind, so it never sleeps and the in-flight cap sets
-		// the pace, as in a closed loop with benchConcurrency workers.
-		const rate = 1e6
-		run(b, Options{Rate: rate, Duration: time.Duration(b.N) * time.Second / rate, Timeout: 10 * time.Minute, MaxInFlight: benchConcurrency})
-	})
-	b.Run("paced", func(b *testing.B) {
-		o := DefaultOptions
-		o.Rate = benchPacedRate
-		o.Duration = time.Duration(b.N) * time.Second / benchPacedRate
-		run(b, o)
-	})
+	for _, c := range []Client{FastHTTP, NetHTTP} {
+		b.Run(strings.ReplaceAll(string(c), "/", "-"), func(b *testing.B) {
+			b.Run("saturated", func(b *testing.B) {
+				// The highest rate allowed, far above what the machine
+				// can serve: the scheduler is always behind, so it
+				// never sleeps and the in-flight cap sets the pace, as
+				// in a closed loop with benchConcurrency workers.
+				const rate = MaxRate
+				run(b, Options{Rate: rate, Duration: time.Duration(b.N) * time.Second / rate,
+					Timeout: 10 * time.Minute, MaxInFlight: benchConcurrency, Client: c})
+			})
+			for _, rate := range benchPacedRates {
+				b.Run(fmt.Sprintf("paced-%g", rate), func(b *testing.B) {
+					o := DefaultOptions
+					o.Rate = rate
+					o.Duration = time.Duration(float64(b.N) * float64(time.Second) / rate)
+					o.Client = c
+					run(b, o)
+				})
+			}
+		})
+	}
 }
 
 // vegetaPacer paces like p and stops after n hits.
@@ -259,9 +273,11 @@ func BenchmarkVegeta(b *testing.B) {
 	b.Run("saturated", func(b *testing.B) {
 		run(b, nil, vegeta.Workers(benchConcurrency), vegeta.MaxWorkers(benchConcurrency), vegeta.Connections(benchConcurrency))
 	})
-	b.Run("paced", func(b *testing.B) {
-		run(b, vegeta.ConstantPacer{Freq: benchPacedRate, Per: time.Second})
-	})
+	for _, rate := range benchPacedRates {
+		b.Run(fmt.Sprintf("paced-%g", rate), func(b *testing.B) {
+			run(b, vegeta.ConstantPacer{Freq: int(rate), Per: time.Second})
+		})
+	}
 }
 
 // BenchmarkNetHTTPLoop is the floor: benchConcurrency goroutines in a closed

@@ -28,8 +28,7 @@
 //     loopback). The dialer checks every connection's remote address again,
 //     so no name resolution or redirect can leave loopback. Redirects are
 //     not followed: a 3xx answer counts as an error.
-//  2. Build one http.Client for the run: keep-alive connections, a pool
-//     sized to MaxInFlight, no proxy, no transparent compression.
+//  2. Build the run's client, Options.Client (see The clients below).
 //  3. Schedule. The scheduler sleeps only until the next request is due,
 //     and on each wake-up sends every request whose scheduled time has
 //     passed, without sleeping between them. Go's timers overshoot
@@ -40,9 +39,9 @@
 //  4. Send. A request first takes a token from a semaphore of MaxInFlight
 //     tokens; when none is free the scheduler waits (counted in CapHits, and
 //     visible in those requests' latency and send lag). Idle workers, started
-//     on demand up to MaxInFlight, send the request with a per-request
-//     timeout, read and discard the response body and close it so the
-//     connection is reused.
+//     on demand up to MaxInFlight, each with its sender, send the request
+//     with a per-request timeout and read the response body to its end, so
+//     the connection is reused.
 //  5. Record. Each worker sends its outcome over a channel to one recorder
 //     goroutine, which alone owns the histograms (hdrhistogram, 1 µs to 1
 //     hour, 3 significant figures), the status codes and the per-second
@@ -54,6 +53,31 @@
 //     fell behind still sends its overdue requests, late, until it is
 //     Timeout behind the end of the schedule; any left then are counted in
 //     Result.Unsent, and the round is driver-bound.
+//
+// # The clients
+//
+// The client is behind one send function per client, so that the
+// scheduler, the workers and the recorder are the same for both, and so are
+// the guarantees above: each connection is dialed by a net.Dialer whose
+// Control is loopback.Control, no redirect is followed, each request's
+// deadline is Timeout after its send and covers its whole body, and a
+// request past it counts as a timeout. Both send the target's method, body
+// and headers; neither adds a Content-Type or an Accept-Encoding (net/http
+// adds its User-Agent, fasthttp none), and Run refuses header fields that
+// are not valid HTTP.
+//
+//   - FastHTTP, the default: github.com/valyala/fasthttp writes each
+//     request and parses its response, reading the body to the end, on the
+//     worker's own keep-alive connection, dialed on first use and again
+//     after an error or a "Connection: close". A GET, HEAD, OPTIONS or
+//     TRACE that finds its reused connection closed by the server, before
+//     any answer, is sent again on a new connection, as net/http does. It
+//     costs about half of net/http's CPU per request (bench_test.go,
+//     wrk.sh), so the driver offers about twice the rate on the same cores.
+//   - NetHTTP: one http.Client for the run, HTTP/1.1 over keep-alive
+//     connections in a pool sized to MaxInFlight, no proxy, no transparent
+//     compression, a context deadline per request: for comparison, and for
+//     what fasthttp lacks.
 //
 // Result.Values and UnitMetadata turn a Result into Go benchmark format
 // values (sec/op, p50-sec, p90-sec, p99-sec, max-sec, req/s, errors/op) and

@@ -53,7 +53,22 @@ type Options struct {
 	// lag and is counted in Result.CapHits. It also sizes the connection
 	// pool.
 	MaxInFlight int
+	// Client is the HTTP client that sends the requests: FastHTTP (the
+	// default, also when empty) or NetHTTP.
+	Client Client
 }
+
+// Client names the HTTP/1.1 client of a run.
+type Client string
+
+const (
+	// FastHTTP is github.com/valyala/fasthttp's request writer and
+	// response parser over one keep-alive connection per worker: the
+	// default, a fraction of net/http's CPU per request.
+	FastHTTP Client = "fasthttp"
+	// NetHTTP is net/http's client, for what fasthttp lacks.
+	NetHTTP Client = "net/http"
+)
 
 // DefaultOptions are the options of a load scenario that sets none.
 var DefaultOptions = Options{Rate: 100, Duration: 10 * time.Second, Timeout: 5 * time.Second, MaxInFlight: 512}
@@ -175,6 +190,9 @@ func Run(ctx context.Context, t Target, opts Options) (*Result, error) {
 	}
 	for k, vs := range t.Header {
 		for _, v := range vs {
+			if err := checkHeader(k, v); err != nil {
+				return nil, err
+			}
 			tmpl.Header.Add(k, v)
 		}
 	}
@@ -188,7 +206,7 @@ func Run(ctx context.Context, t Target, opts Options) (*Result, error) {
 		return res, fmt.Errorf("starting load run: %w", err)
 	}
 
-	d := newDriver(tmpl, body, opts, n)
+	d := newDriver(ctx, tmpl, body, opts, n)
 	return d.run(ctx)
 }
 
@@ -203,6 +221,8 @@ func (o Options) scheduled() (int, error) {
 		return 0, fmt.Errorf("checking load options: timeout %v: must be positive", o.Timeout)
 	case o.MaxInFlight < 1:
 		return 0, fmt.Errorf("checking load options: max in flight %d: must be at least 1", o.MaxInFlight)
+	case o.Client != "" && o.Client != FastHTTP && o.Client != NetHTTP:
+		return 0, fmt.Errorf("checking load options: client %q: must be %q or %q", o.Client, FastHTTP, NetHTTP)
 	}
 	n := math.Round(o.Rate * o.Duration.Seconds())
 	switch {
@@ -216,13 +236,14 @@ func (o Options) scheduled() (int, error) {
 
 // driver is one Run: its client, schedule, workers and recorder.
 type driver struct {
-	opts      Options
-	n         int // requests scheduled
-	client    *http.Client
-	transport *http.Transport
-	tmpl      *http.Request
-	body      []byte
-	start     time.Time // the schedule's origin, read-only once workers run
+	opts  Options
+	n     int       // requests scheduled
+	start time.Time // the schedule's origin, read-only once workers run
+
+	// newSender returns a worker's sender; closeIdle closes the client's
+	// idle connections once the workers are done.
+	newSender func() sender
+	closeIdle func()
 
 	sem      chan struct{}      // one token per request in flight
 	jobs     chan time.Duration // scheduled offsets, scheduler to workers
@@ -241,39 +262,32 @@ type outcome struct {
 	err            error
 }
 
-func newDriver(tmpl *http.Request, body []byte, opts Options, n int) *driver {
+// newDriver returns the driver of a run of n requests of tmpl (whose body
+// is body) with opts. Requests carry ctx's values but not its cancellation.
+func newDriver(ctx context.Context, tmpl *http.Request, body []byte, opts Options, n int) *driver {
+	d := &driver{
+		opts:     opts,
+		n:        n,
+		sem:      make(chan struct{}, opts.MaxInFlight),
+		jobs:     make(chan time.Duration),
+		outcomes: make(chan outcome, opts.MaxInFlight),
+	}
 	dialer := &net.Dialer{
 		Timeout:   opts.Timeout,
 		KeepAlive: 30 * time.Second,
 		// Enforced at connect time, whatever the name resolved to.
 		Control: loopback.Control,
 	}
-	tr := &http.Transport{
-		Proxy:               nil, // never a proxy, whatever the environment says
-		DialContext:         dialer.DialContext,
-		MaxIdleConns:        opts.MaxInFlight,
-		MaxIdleConnsPerHost: opts.MaxInFlight,
-		IdleConnTimeout:     90 * time.Second,
-		DisableCompression:  true, // bodies are read as sent; no transparent gzip
-		ForceAttemptHTTP2:   false,
+	if opts.Client == NetHTTP {
+		s := newNetSender(context.WithoutCancel(ctx), tmpl, body, dialer, opts.MaxInFlight)
+		d.newSender = func() sender { return s }
+		d.closeIdle = s.client.CloseIdleConnections
+	} else {
+		f := newFastSenders(tmpl, body, dialer)
+		d.newSender = f.newSender
+		d.closeIdle = func() {} // each worker closed its own connection
 	}
-	client := &http.Client{
-		Transport: tr,
-		// Redirects are never followed: the 3xx is the answer, and an
-		// error, since a load scenario should target the final URL.
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
-	return &driver{
-		opts:      opts,
-		n:         n,
-		client:    client,
-		transport: tr,
-		tmpl:      tmpl,
-		body:      body,
-		sem:       make(chan struct{}, opts.MaxInFlight),
-		jobs:      make(chan time.Duration),
-		outcomes:  make(chan outcome, opts.MaxInFlight),
-	}
+	return d
 }
 
 // newResult returns the empty Result of a run of n requests with opts.
@@ -302,19 +316,18 @@ func (d *driver) run(ctx context.Context) (*Result, error) {
 	d.start = time.Now()
 	go d.record(res, recorded)
 
-	// Requests carry ctx's values but not its cancellation: a request in
-	// flight when ctx ends finishes, or times out, on its own.
-	base := context.WithoutCancel(ctx)
-	sent, capHits, stoppedAt, cancelled := d.schedule(ctx, base)
+	// A request in flight when ctx ends finishes, or times out, on its
+	// own: the senders do not see ctx's cancellation.
+	sent, capHits, stoppedAt, cancelled := d.schedule(ctx)
 
 	// Scheduling is over. Each request in flight ends within Timeout of
-	// its send (its context's deadline covers the body read too), so this
-	// wait is bounded by Timeout.
+	// its send (its deadline covers the body read too), so this wait is
+	// bounded by Timeout.
 	close(d.jobs)
 	d.workers.Wait()
 	close(d.outcomes)
 	<-recorded
-	d.transport.CloseIdleConnections()
+	d.closeIdle()
 
 	res.Sent = sent
 	res.CapHits = capHits
@@ -333,7 +346,7 @@ func (d *driver) run(ctx context.Context) (*Result, error) {
 // schedule is the open-model scheduler. It returns how many requests it
 // sent, how many waited for the in-flight cap, and, when ctx ended it early,
 // when that was noticed.
-func (d *driver) schedule(ctx, base context.Context) (sent, capHits int, stoppedAt time.Duration, cancelled bool) {
+func (d *driver) schedule(ctx context.Context) (sent, capHits int, stoppedAt time.Duration, cancelled bool) {
 	done := ctx.Done()
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
@@ -388,7 +401,7 @@ func (d *driver) schedule(ctx, base context.Context) (sent, capHits int, stopped
 				return sent, capHits, time.Since(d.start), true
 			}
 		}
-		d.dispatch(base, due)
+		d.dispatch(due)
 		sent++
 		i++
 	}
@@ -398,7 +411,7 @@ func (d *driver) schedule(ctx, base context.Context) (sent, capHits int, stopped
 // dispatch hands a request, already holding its in-flight token, to an idle
 // worker, starting one when none is idle. Workers are started on demand, at
 // most MaxInFlight: the token guarantees that one is idle or about to be.
-func (d *driver) dispatch(base context.Context, due time.Duration) {
+func (d *driver) dispatch(due time.Duration) {
 	select {
 	case d.jobs <- due:
 		return
@@ -407,55 +420,32 @@ func (d *driver) dispatch(base context.Context, due time.Duration) {
 	if d.started < d.opts.MaxInFlight {
 		d.started++
 		d.workers.Add(1)
-		go d.work(base)
+		go d.work()
 	}
 	d.jobs <- due
 }
 
 // work sends the requests it is handed until the schedule closes.
-func (d *driver) work(base context.Context) {
+func (d *driver) work() {
 	defer d.workers.Done()
+	s := d.newSender()
+	defer s.close()
 	for due := range d.jobs {
-		o := d.send(base, due)
+		o := d.send(s, due)
 		<-d.sem
 		d.outcomes <- o
 	}
 }
 
-// body is a request body over the run's shared bytes.
-type body struct{ bytes.Reader }
-
-// Close implements io.Closer; there is nothing to release.
-func (*body) Close() error { return nil }
-
-// send sends one request scheduled at offset due, under a context derived
-// from base with the per-request timeout, reads and discards its
-// response body so the connection is reused, and returns what happened.
-func (d *driver) send(base context.Context, due time.Duration) outcome {
+// send sends one request scheduled at offset due with s, which reads its
+// response to the end before the per-request deadline, and returns what
+// happened.
+func (d *driver) send(s sender, due time.Duration) outcome {
 	o := outcome{due: due, inFlight: d.inFlight.Add(1)}
-	ctx, cancel := context.WithTimeout(base, d.opts.Timeout)
-	req := d.tmpl.WithContext(ctx)
-	if len(d.body) > 0 {
-		b := new(body)
-		b.Reset(d.body)
-		req.Body = b // ContentLength and GetBody come from the template
-	}
 	o.sent = time.Since(d.start)
-	resp, err := d.client.Do(req)
-	if err == nil {
-		o.code = resp.StatusCode
-		_, err = io.Copy(io.Discard, resp.Body)
-		if cerr := resp.Body.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			err = fmt.Errorf("reading response body: %w", err)
-		}
-	}
+	o.code, o.err = s.send(d.start.Add(o.sent + d.opts.Timeout))
 	o.end = time.Since(d.start)
-	cancel()
 	d.inFlight.Add(-1)
-	o.err = err
 	return o
 }
 

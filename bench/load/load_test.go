@@ -68,12 +68,29 @@ func opts(rate float64, d time.Duration) Options {
 	return o
 }
 
+// copts is opts with client c.
+func copts(c Client, rate float64, d time.Duration) Options {
+	o := opts(rate, d)
+	o.Client = c
+	return o
+}
+
+// eachClient runs test once with each client, as subtests named after
+// them.
+func eachClient(t *testing.T, test func(t *testing.T, c Client)) {
+	for _, c := range []Client{FastHTTP, NetHTTP} {
+		t.Run(strings.ReplaceAll(string(c), "/", "-"), func(t *testing.T) { test(t, c) })
+	}
+}
+
 func dur(v int64) time.Duration { return time.Duration(v) }
 
-func TestCounts(t *testing.T) {
+func TestCounts(t *testing.T) { eachClient(t, testCounts) }
+
+func testCounts(t *testing.T, c Client) {
 	checkGoroutines(t)
 	srv := newServer(t, ok)
-	res, err := Run(context.Background(), Target{URL: srv.URL}, opts(200, time.Second))
+	res, err := Run(context.Background(), Target{URL: srv.URL}, copts(c, 200, time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +126,9 @@ func TestCounts(t *testing.T) {
 		dur(res.SendLag.ValueAtQuantile(50)), dur(res.SendLag.ValueAtQuantile(99)), res.PeakInFlight, bound, why)
 }
 
-func TestSecondsSplitBySchedule(t *testing.T) {
+func TestSecondsSplitBySchedule(t *testing.T) { eachClient(t, testSecondsSplitBySchedule) }
+
+func testSecondsSplitBySchedule(t *testing.T, c Client) {
 	checkGoroutines(t)
 	var n atomic.Int64
 	srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -117,7 +136,7 @@ func TestSecondsSplitBySchedule(t *testing.T) {
 			w.WriteHeader(http.StatusServiceUnavailable)
 		}
 	}))
-	res, err := Run(context.Background(), Target{URL: srv.URL}, opts(100, 2500*time.Millisecond))
+	res, err := Run(context.Background(), Target{URL: srv.URL}, copts(c, 100, 2500*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +159,9 @@ func TestSecondsSplitBySchedule(t *testing.T) {
 	}
 }
 
-func TestHalfErrors(t *testing.T) {
+func TestHalfErrors(t *testing.T) { eachClient(t, testHalfErrors) }
+
+func testHalfErrors(t *testing.T, c Client) {
 	checkGoroutines(t)
 	var n atomic.Int64
 	srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -150,7 +171,7 @@ func TestHalfErrors(t *testing.T) {
 		}
 		io.WriteString(w, "ok\n")
 	}))
-	res, err := Run(context.Background(), Target{URL: srv.URL}, opts(200, time.Second))
+	res, err := Run(context.Background(), Target{URL: srv.URL}, copts(c, 200, time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +189,9 @@ func TestHalfErrors(t *testing.T) {
 	}
 }
 
-func TestConnectionRefused(t *testing.T) {
+func TestConnectionRefused(t *testing.T) { eachClient(t, testConnectionRefused) }
+
+func testConnectionRefused(t *testing.T, c Client) {
 	checkGoroutines(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -176,7 +199,7 @@ func TestConnectionRefused(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	res, err := Run(context.Background(), Target{URL: "http://" + addr + "/"}, opts(100, 300*time.Millisecond))
+	res, err := Run(context.Background(), Target{URL: "http://" + addr + "/"}, copts(c, 100, 300*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,7 +214,9 @@ func TestConnectionRefused(t *testing.T) {
 	}
 }
 
-func TestTimeout(t *testing.T) {
+func TestTimeout(t *testing.T) { eachClient(t, testTimeout) }
+
+func testTimeout(t *testing.T, c Client) {
 	checkGoroutines(t)
 	release := make(chan struct{})
 	srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -201,7 +226,7 @@ func TestTimeout(t *testing.T) {
 		}
 	}))
 	defer close(release)
-	o := opts(50, 200*time.Millisecond)
+	o := copts(c, 50, 200*time.Millisecond)
 	o.Timeout = 300 * time.Millisecond
 	start := time.Now()
 	res, err := Run(context.Background(), Target{URL: srv.URL}, o)
@@ -242,14 +267,16 @@ func (s *stallServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	io.WriteString(w, "ok\n")
 }
 
-func TestCoordinatedOmission(t *testing.T) {
+func TestCoordinatedOmission(t *testing.T) { eachClient(t, testCoordinatedOmission) }
+
+func testCoordinatedOmission(t *testing.T, c Client) {
 	checkGoroutines(t)
 	stall := &stallServer{from: 300 * time.Millisecond, length: 500 * time.Millisecond}
 	srv := newServer(t, stall)
 	const rate, duration = 200, 1500 * time.Millisecond
 
 	stall.start()
-	res, err := Run(context.Background(), Target{URL: srv.URL}, opts(rate, duration))
+	res, err := Run(context.Background(), Target{URL: srv.URL}, copts(c, rate, duration))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -336,12 +363,14 @@ func closedLoop(t *testing.T, url string, workers int, rate float64, d time.Dura
 	return all
 }
 
-func TestInFlightCap(t *testing.T) {
+func TestInFlightCap(t *testing.T) { eachClient(t, testInFlightCap) }
+
+func testInFlightCap(t *testing.T, c Client) {
 	checkGoroutines(t)
 	srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		time.Sleep(50 * time.Millisecond)
 	}))
-	o := opts(200, 500*time.Millisecond)
+	o := copts(c, 200, 500*time.Millisecond)
 	o.MaxInFlight = 2
 	res, err := Run(context.Background(), Target{URL: srv.URL}, o)
 	if err != nil {
@@ -366,7 +395,9 @@ func TestInFlightCap(t *testing.T) {
 		res.CapHits, res.Sent, dur(res.Latency.Max()), dur(res.SendLag.ValueAtQuantile(99)), why)
 }
 
-func TestBodyHeaderMethod(t *testing.T) {
+func TestBodyHeaderMethod(t *testing.T) { eachClient(t, testBodyHeaderMethod) }
+
+func testBodyHeaderMethod(t *testing.T, c Client) {
 	checkGoroutines(t)
 	want := []byte(`{"items":[1,2,3]}`)
 	var bad atomic.Int64
@@ -376,15 +407,16 @@ func TestBodyHeaderMethod(t *testing.T) {
 		switch {
 		case err != nil, !bytes.Equal(got, want), r.Method != http.MethodPost,
 			r.ContentLength != int64(len(want)), r.Header.Get("X-Scenario") != "checkout",
-			r.Host != "shop.test", r.Header.Get("Accept-Encoding") != "":
+			r.Host != "shop.test", r.Header.Get("Accept-Encoding") != "",
+			r.RequestURI != "/checkout?step=2", r.Header.Get("Content-Type") != "":
 			bad.Add(1)
-			lastBad.Store(r.Method + " " + r.Host + " " + string(got) + " " + r.Header.Get("Accept-Encoding"))
+			lastBad.Store(r.Method + " " + r.Host + r.RequestURI + " " + string(got) + " " + r.Header.Get("Accept-Encoding") + " " + r.Header.Get("Content-Type"))
 			w.WriteHeader(http.StatusBadRequest)
 		}
 	}))
 	h := http.Header{"X-Scenario": {"checkout"}, "Host": {"shop.test"}}
 	body := bytes.Clone(want)
-	res, err := Run(context.Background(), Target{Method: http.MethodPost, URL: srv.URL + "/checkout", Body: body, Header: h}, opts(100, 500*time.Millisecond))
+	res, err := Run(context.Background(), Target{Method: http.MethodPost, URL: srv.URL + "/checkout?step=2", Body: body, Header: h}, copts(c, 100, 500*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -393,7 +425,9 @@ func TestBodyHeaderMethod(t *testing.T) {
 	}
 }
 
-func TestKeepAlive(t *testing.T) {
+func TestKeepAlive(t *testing.T) { eachClient(t, testKeepAlive) }
+
+func testKeepAlive(t *testing.T, c Client) {
 	checkGoroutines(t)
 	var conns atomic.Int64
 	srv := httptest.NewUnstartedServer(ok)
@@ -404,7 +438,7 @@ func TestKeepAlive(t *testing.T) {
 	}
 	srv.Start()
 	t.Cleanup(srv.Close)
-	res, err := Run(context.Background(), Target{URL: srv.URL}, opts(200, time.Second))
+	res, err := Run(context.Background(), Target{URL: srv.URL}, copts(c, 200, time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -416,14 +450,16 @@ func TestKeepAlive(t *testing.T) {
 	}
 }
 
-func TestRedirectNotFollowed(t *testing.T) {
+func TestRedirectNotFollowed(t *testing.T) { eachClient(t, testRedirectNotFollowed) }
+
+func testRedirectNotFollowed(t *testing.T, c Client) {
 	checkGoroutines(t)
 	var hits atomic.Int64
 	srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hits.Add(1)
 		http.Redirect(w, r, "http://10.1.2.3/elsewhere", http.StatusFound)
 	}))
-	res, err := Run(context.Background(), Target{URL: srv.URL}, opts(50, 200*time.Millisecond))
+	res, err := Run(context.Background(), Target{URL: srv.URL}, copts(c, 50, 200*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -435,12 +471,14 @@ func TestRedirectNotFollowed(t *testing.T) {
 	}
 }
 
-func TestCancel(t *testing.T) {
+func TestCancel(t *testing.T) { eachClient(t, testCancel) }
+
+func testCancel(t *testing.T, c Client) {
 	checkGoroutines(t)
 	srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		time.Sleep(200 * time.Millisecond)
 	}))
-	o := opts(100, 10*time.Second)
+	o := copts(c, 100, 10*time.Second)
 	o.Timeout = time.Second
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -516,6 +554,9 @@ func TestInvalid(t *testing.T) {
 		{"https", Target{URL: "https://127.0.0.1/"}, nil, "scheme"},
 		{"no host", Target{URL: "http:///x"}, nil, "no host"},
 		{"bad method", Target{Method: "GE T", URL: srv.URL}, nil, "method"},
+		{"bad client", Target{URL: srv.URL}, func(o *Options) { o.Client = "h2" }, `client "h2"`},
+		{"bad header name", Target{URL: srv.URL, Header: http.Header{"X Y": {"1"}}}, nil, "header name"},
+		{"header injection", Target{URL: srv.URL, Header: http.Header{"X-A": {"1\r\nX-B: 2"}}}, nil, "control character"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			o := good
@@ -540,7 +581,9 @@ func TestInvalid(t *testing.T) {
 // one request at a time, 10 ms each): the achieved rate is what it carried,
 // over the time the completions took, not the offered rate; and the driver,
 // which sent on time, is not the one to blame.
-func TestAchievedSaturated(t *testing.T) {
+func TestAchievedSaturated(t *testing.T) { eachClient(t, testAchievedSaturated) }
+
+func testAchievedSaturated(t *testing.T, c Client) {
 	checkGoroutines(t)
 	var mu sync.Mutex
 	srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -549,7 +592,7 @@ func TestAchievedSaturated(t *testing.T) {
 		mu.Unlock()
 		io.WriteString(w, "ok\n")
 	}))
-	res, err := Run(context.Background(), Target{URL: srv.URL}, opts(200, time.Second))
+	res, err := Run(context.Background(), Target{URL: srv.URL}, copts(c, 200, time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -564,5 +607,110 @@ func TestAchievedSaturated(t *testing.T) {
 	// against the driver's send rate.
 	if bound, why := res.DriverBound(); bound && strings.Contains(why, "sent ") {
 		t.Errorf("driver bound (%s), want the service's saturation not blamed on the driver's send rate", why)
+	}
+}
+
+// TestServerClosesIdle: a server that closes keep-alive connections idle
+// for 20 ms, loaded at 10 req/s, has closed each connection before the next
+// request: the clients send again on a new connection, with no error.
+func TestServerClosesIdle(t *testing.T) { eachClient(t, testServerClosesIdle) }
+
+func testServerClosesIdle(t *testing.T, c Client) {
+	checkGoroutines(t)
+	srv := httptest.NewUnstartedServer(ok)
+	srv.Config.IdleTimeout = 20 * time.Millisecond
+	srv.Start()
+	t.Cleanup(srv.Close)
+	res, err := Run(context.Background(), Target{URL: srv.URL}, copts(c, 10, 500*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Completed != 5 || res.Errors != 0 {
+		t.Errorf("completed %d, errors %d (%s); want 5, 0", res.Completed, res.Errors, res.FirstError)
+	}
+}
+
+// TestHead: a HEAD answer has a Content-Length but no body; the next
+// request on the connection must not read one.
+func TestHead(t *testing.T) { eachClient(t, testHead) }
+
+func testHead(t *testing.T, c Client) {
+	checkGoroutines(t)
+	srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "1000")
+		if r.Method != http.MethodHead {
+			w.WriteHeader(http.StatusBadRequest)
+		}
+	}))
+	res, err := Run(context.Background(), Target{Method: http.MethodHead, URL: srv.URL}, copts(c, 100, 300*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Completed != 30 || res.Errors != 0 {
+		t.Errorf("completed %d, errors %d (%s); want 30, 0", res.Completed, res.Errors, res.FirstError)
+	}
+}
+
+// TestTimeoutCoversBody: a server that sends its headers at once and then
+// stalls the body: the per-request timeout ends the body read too.
+func TestTimeoutCoversBody(t *testing.T) { eachClient(t, testTimeoutCoversBody) }
+
+func testTimeoutCoversBody(t *testing.T, c Client) {
+	checkGoroutines(t)
+	release := make(chan struct{})
+	srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "10")
+		io.WriteString(w, "12345")
+		w.(http.Flusher).Flush()
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer close(release)
+	o := copts(c, 50, 100*time.Millisecond)
+	o.Timeout = 300 * time.Millisecond
+	res, err := Run(context.Background(), Target{URL: srv.URL}, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Completed != 5 || res.Errors != 5 || !strings.HasPrefix(res.FirstError, "timeout: ") {
+		t.Errorf("completed %d, errors %d, first error %q; want 5 timeouts", res.Completed, res.Errors, res.FirstError)
+	}
+	if min := dur(res.Latency.Min()); min < 250*time.Millisecond {
+		t.Errorf("latency min %v, want about the timeout", min)
+	}
+}
+
+// TestLargeBody: a chunked body of 1 MiB is read to its end, and the
+// connection reused.
+func TestLargeBody(t *testing.T) { eachClient(t, testLargeBody) }
+
+func testLargeBody(t *testing.T, c Client) {
+	checkGoroutines(t)
+	chunk := bytes.Repeat([]byte("x"), 64<<10)
+	var conns atomic.Int64
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for range 16 {
+			w.Write(chunk)
+			w.(http.Flusher).Flush()
+		}
+	}))
+	srv.Config.ConnState = func(c net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	res, err := Run(context.Background(), Target{URL: srv.URL}, copts(c, 50, 400*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Completed != 20 || res.Errors != 0 {
+		t.Errorf("completed %d, errors %d (%s); want 20, 0", res.Completed, res.Errors, res.FirstError)
+	}
+	if n := conns.Load(); n > 5 {
+		t.Errorf("%d connections for 20 requests: not reused", n)
 	}
 }

@@ -50,7 +50,9 @@ func TestLoopbackRefused(t *testing.T) {
 	})
 }
 
-func TestLoopbackAccepted(t *testing.T) {
+func TestLoopbackAccepted(t *testing.T) { eachClient(t, testLoopbackAccepted) }
+
+func testLoopbackAccepted(t *testing.T, c Client) {
 	checkGoroutines(t)
 	var hits atomic.Int64
 	srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
@@ -65,8 +67,29 @@ func TestLoopbackAccepted(t *testing.T) {
 			t.Errorf("%s refused: %v", target, err)
 		}
 	}
-	res, err := Run(context.Background(), Target{URL: srv.URL}, opts(50, 100*time.Millisecond))
+	res, err := Run(context.Background(), Target{URL: srv.URL}, copts(c, 50, 100*time.Millisecond))
 	if err != nil || res.Errors != 0 || hits.Load() != 5 {
 		t.Errorf("err %v, errors %d, hits %d; want 5 good requests", err, res.Errors, hits.Load())
+	}
+}
+
+// TestDialRefused: the connection itself is refused when its address is
+// not loopback, whatever the URL check said, with either client.
+func TestDialRefused(t *testing.T) { eachClient(t, testDialRefused) }
+
+func testDialRefused(t *testing.T, c Client) {
+	checkGoroutines(t)
+	tmpl, err := http.NewRequest(http.MethodGet, "http://10.1.2.3:9/", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := copts(c, 1, time.Second)
+	d := newDriver(context.Background(), tmpl, nil, o, 1)
+	s := d.newSender()
+	code, err := s.send(time.Now().Add(o.Timeout))
+	s.close()
+	d.closeIdle()
+	if code != 0 || !errors.Is(err, loopback.ErrNotLoopback) {
+		t.Errorf("send() = %d, %v; want 0 and ErrNotLoopback", code, err)
 	}
 }

@@ -159,6 +159,7 @@ profiles it took as JSON.`,
 	fl.DurationVar(&l.Options.Duration, "duration", l.Options.Duration, "how long to send requests")
 	fl.DurationVar(&l.Options.Timeout, "timeout", l.Options.Timeout, "per request")
 	fl.IntVar(&l.Options.MaxInFlight, "max-in-flight", l.Options.MaxInFlight, "cap on requests in flight")
+	fl.StringVar((*string)(&l.Options.Client), "client", string(load.FastHTTP), "HTTP client: fasthttp or net/http (for what fasthttp lacks)")
 	fl.IntVar(&l.Rounds, "rounds", 1, "rounds to run, one result line each")
 	fl.Float64Var(&l.MaxErrorRate, "max-error-rate", 0.01, "fraction of failed requests above which the run fails")
 	fl.StringArrayVar(&l.Pprof, "pprof", nil, "base `URL` of a service's pprof endpoints (http://127.0.0.1:6060/debug/pprof); repeatable")
