@@ -49,6 +49,7 @@ var DefaultThresholds = Thresholds{
 		"allocs/op":  0,
 		"B/s":        0.05,
 		"req/s":      0.05,
+		"max-req/s":  0.10,
 		"p50-sec":    0.10,
 		"p90-sec":    0.10,
 		"p99-sec":    0.10,

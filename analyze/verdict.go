@@ -70,11 +70,37 @@ type Verdict struct {
 	// results that the same profiles explain under one hot list. Each
 	// regressed result's Hot is its explanation's.
 	Explanations []Explanation `json:"explanations,omitempty"`
+	// Curves are the latency curves of the capacity scenarios, a side's
+	// each.
+	Curves []Curve `json:"curves,omitempty"`
 	// Notes are things the reader must know that are not a result: a
 	// benchmark that ran on one side only, a round that failed.
 	Notes []string `json:"notes,omitempty"`
 	// Error is the one-line reason when Verdict is Error.
 	Error string `json:"error,omitempty"`
+}
+
+// Curve is the latency curve of a capacity scenario on one side: the
+// objective's percentile of latency at every rate its searches offered,
+// in the order offered.
+type Curve struct {
+	Scenario string `json:"scenario"`
+	// Side is "base" or "head".
+	Side string `json:"side"`
+	// Percentile and Objective are the objective: that percentile of
+	// latency at most Objective seconds.
+	Percentile float64      `json:"percentile"`
+	Objective  float64      `json:"objective_sec"`
+	Points     []CurvePoint `json:"points"`
+}
+
+// CurvePoint is one step of a capacity search.
+type CurvePoint struct {
+	// Rate is the offered rate, in requests per second.
+	Rate float64 `json:"rate"`
+	// Latency is the objective's percentile of latency, in seconds.
+	Latency float64 `json:"latency_sec"`
+	Met     bool    `json:"met"`
 }
 
 // Failed returns the verdict of a run that failed for reason (one line).

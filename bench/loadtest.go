@@ -31,11 +31,15 @@ type LoadTest struct {
 	extra int
 	// counted is the rounds of each side that count.
 	counted map[string]int
+	// capacities are each side's answers so far, in a capacity scenario;
+	// profileRate, once set, is the rate both sides are profiled at.
+	capacities  map[string][]float64
+	profileRate float64
 }
 
 // NewLoadTest returns the load scenario sc on sides.
 func NewLoadTest(sides *Sides, sc config.Scenario) *LoadTest {
-	return &LoadTest{sides: sides, sc: sc, extra: sc.Rounds, counted: map[string]int{}}
+	return &LoadTest{sides: sides, sc: sc, extra: sc.Rounds, counted: map[string]int{}, capacities: map[string][]float64{}}
 }
 
 // Prepare warms each side up: the scenario's load for its warm-up time,
@@ -47,7 +51,7 @@ func (t *LoadTest) Prepare(ctx context.Context) error {
 	for _, s := range t.sides.Both() {
 		target, opts := s.target(t.sc)
 		opts.Duration = t.sc.Warmup
-		res, err := load.Run(ctx, target, opts)
+		res, err := t.drive(ctx, target, opts)
 		if err != nil {
 			return fmt.Errorf("%s warm-up on %s: %w", t.sc.Name, s.Name, err)
 		}
@@ -75,6 +79,9 @@ func (t *LoadTest) checkErrors(res *load.Result, s *Side, what string) error {
 // on disk and in run.json but not in the side's results, and runs again
 // as long as the scenario's budget of extra rounds lasts.
 func (t *LoadTest) Round(ctx context.Context, s *Side, round int) error {
+	if t.sc.Capacity != nil {
+		return t.search(ctx, s, round)
+	}
 	for attempt := 0; ; attempt++ {
 		counted, err := t.try(ctx, s, round, attempt)
 		if counted {
@@ -111,7 +118,7 @@ func (t *LoadTest) try(ctx context.Context, s *Side, round, attempt int) (counte
 	}
 	machine0, self0 := machineCPU(), selfCPU()
 	target, opts := s.target(sc)
-	res, err := load.Run(ctx, target, opts)
+	res, err := t.drive(ctx, target, opts)
 	if err != nil {
 		return false, fmt.Errorf("%s round %d of %s: %w", s.Name, round, sc.Name, err)
 	}
@@ -195,13 +202,19 @@ func (t *LoadTest) writeLines(w io.Writer, s *Side, res *load.Result, before, af
 // has had the scenario's ProfileTime, while every service's CPU profile
 // and execution trace cover each chunk; then heap and goroutine snapshots
 // are taken of each side. A missing or slow endpoint loses that profile,
-// with a note; the figures stand.
+// with a note; the figures stand. A capacity scenario is profiled at one
+// rate on both sides (setProfileRate) with CPU profiles only: what limits
+// how much load a service carries is its CPU time per request, and near
+// capacity its waits are the queue.
 func (t *LoadTest) Profile(ctx context.Context, want []analyze.Result) error {
 	if want != nil && !slices.ContainsFunc(want, func(r analyze.Result) bool {
 		n, ok := analyze.ParseLoadName(r.Benchmark)
 		return ok && n.Scenario == t.sc.Name
 	}) {
 		return nil
+	}
+	if t.sc.Capacity != nil {
+		t.setProfileRate()
 	}
 	window := min(t.sc.Duration, profileChunk)
 	chunks := max(1, int((t.sc.ProfileTime+window-1)/window))
@@ -232,14 +245,17 @@ func (t *LoadTest) profileChunk(ctx context.Context, s *Side, window time.Durati
 	}
 	var res *load.Result
 	var before, after []service.Usage
-	caps, err := profiledLoad(ctx, endpoints, window, captureSet{trace: true, snapshots: last}, func() error {
+	caps, err := profiledLoad(ctx, endpoints, window, captureSet{trace: sc.Capacity == nil, snapshots: last}, func() error {
 		var err error
 		if before, err = s.usage(true); err != nil {
 			return err
 		}
 		target, opts := s.target(sc)
 		opts.Duration = window
-		if res, err = load.Run(ctx, target, opts); err != nil {
+		if t.profileRate > 0 {
+			opts.Rate = t.profileRate
+		}
+		if res, err = t.drive(ctx, target, opts); err != nil {
 			return fmt.Errorf("%s profiling round of %s: %w", s.Name, sc.Name, err)
 		}
 		if err := s.alive(); err != nil {

@@ -31,8 +31,9 @@ func (sides *Sides) BuildServices(ctx context.Context, s *Side, specs []service.
 }
 
 // StartServices starts the services of s in order, each told the
-// addresses of those started before it, and begins the side's load
-// results: the unit metadata of their lines, and no package.
+// addresses of those started before it and, with pin_cpus, pinned to the
+// services' CPUs once ready, and begins the side's load results: the unit
+// metadata of their lines, and no package.
 func (sides *Sides) StartServices(ctx context.Context, s *Side, specs []service.Spec) error {
 	run := sides.Run
 	addrs := make(map[string]string)
@@ -49,6 +50,9 @@ func (sides *Sides) StartServices(ctx context.Context, s *Side, specs []service.
 		s.procs = append(s.procs, p)
 		s.Services = append(s.Services, rundir.Service{Name: spec.Name, Addr: p.Addr, Binary: bin, Log: log})
 		addrs[spec.Name] = p.Addr
+		if err := sides.pinService(s, p); err != nil {
+			return err
+		}
 	}
 	if err := s.appendResults([]byte(loadHeader())); err != nil {
 		return err
@@ -59,7 +63,7 @@ func (sides *Sides) StartServices(ctx context.Context, s *Side, specs []service.
 // loadHeader begins the load lines of a results file: no package (the go
 // test benchmarks' lines before set one), and the units' metadata.
 func loadHeader() string {
-	return "pkg:\n" + load.UnitMetadata() + "Unit cpu-sec/op better=lower\nUnit peak-rss-B better=lower\n"
+	return "pkg:\n" + load.UnitMetadata() + "Unit cpu-sec/op better=lower\nUnit peak-rss-B better=lower\nUnit " + UnitCapacity + " better=higher assume=nothing\n"
 }
 
 // stopServices stops the services of s, last started first.
@@ -86,7 +90,7 @@ func (s *Side) target(sc config.Scenario) (load.Target, load.Options) {
 		h.Set("Content-Type", "application/json")
 	}
 	return load.Target{Method: sc.Method, URL: "http://" + addr + sc.Path, Body: []byte(sc.Body), Header: h},
-		load.Options{Rate: sc.Rate, Duration: sc.Duration, Timeout: sc.Timeout, MaxInFlight: sc.MaxInFlight, Client: load.Client(sc.Client)}
+		load.Options{Rate: sc.Rate, Users: sc.Users, ThinkTime: sc.ThinkTime, Duration: sc.Duration, Timeout: sc.Timeout, MaxInFlight: sc.MaxInFlight, Client: load.Client(sc.Client)}
 }
 
 // alive returns an error if one of the side's services has exited.

@@ -42,6 +42,17 @@ type Config struct {
 	Services []service.Spec `yaml:"services"`
 	// Load are the load scenarios.
 	Load []Scenario `yaml:"load"`
+	// PinCPUs pins, for the load scenarios, the load driver and the
+	// services to separate CPUs (internal/cpuset): every thread of every
+	// service of both sides, once ready, to about three quarters of the
+	// CPUs perfgate may use, and perfgate itself, while it sends load, to
+	// the rest (at least 1; on 2 CPUs, one each). The driver then takes no
+	// CPU time from the services, which share fewer CPUs. It is accepted
+	// on any machine, since a file is checked where it is written and the
+	// machine is known only where it runs: where perfgate may use fewer
+	// than 2 CPUs, or outside Linux, the run pins nothing and says so in a
+	// note. run.json records what was pinned (Pinned).
+	PinCPUs bool `yaml:"pin_cpus"`
 	// Thresholds are the gate's effect-size floors.
 	Thresholds analyze.Thresholds `yaml:"-"`
 }

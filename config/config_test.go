@@ -224,6 +224,7 @@ func TestParseFull(t *testing.T) {
 						"B/s":        0.03,  // MB/s
 						"allocs/op":  0,
 						"req/s":      0.05, // default
+						"max-req/s":  0.10, // default
 						"p50-sec":    0.10, // default
 						"p90-sec":    0.10, // default
 						"p99-sec":    0.10, // default

@@ -109,7 +109,7 @@ func Run(ctx context.Context, opts Options) (res *Result, err error) {
 	base.Ref = baseRef
 	sides, err := bench.Open(ctx, bench.Options{
 		Dir: opts.Dir, Base: base, Head: cfg.Sides.Head, Env: opts.Env, Run: run, KeepBinaries: opts.KeepBinaries,
-		Info: &rundir.Info{Bench: cfg.Bench, GoBench: cfg.GoBench, Scenarios: cfg.Load},
+		Info: &rundir.Info{Bench: cfg.Bench, GoBench: cfg.GoBench, Scenarios: cfg.Load, PinCPUs: cfg.PinCPUs},
 	})
 	if err != nil {
 		return nil, err
@@ -217,6 +217,7 @@ func Run(ctx context.Context, opts Options) (res *Result, err error) {
 		v.Notes = append(v.Notes, fmt.Sprintf("the benchmarks' answer was clear after %d of at most %d rounds", info.StoppedAt, cfg.Bench.Rounds))
 	}
 	v.Notes = append(v.Notes, info.Notes...)
+	v.Curves = curves(cfg, info)
 	explain(v, info, run)
 	if err := run.WriteVerdict(v); err != nil {
 		return nil, err
@@ -407,6 +408,32 @@ func regressed(v *analyze.Verdict) []analyze.Result {
 		}
 	}
 	return want
+}
+
+// curves returns the latency curves of the run's capacity scenarios, from
+// the steps of their searches.
+func curves(cfg *config.Config, info *rundir.Info) []analyze.Curve {
+	var cs []analyze.Curve
+	for _, sc := range cfg.Load {
+		if sc.Capacity == nil {
+			continue
+		}
+		for _, side := range []string{"base", "head"} {
+			c := analyze.Curve{Scenario: sc.Name, Side: side, Percentile: sc.Capacity.Percentile, Objective: sc.Capacity.Latency.Seconds()}
+			for _, lr := range info.Load {
+				if lr.Scenario != sc.Name || lr.Side != side || lr.Capacity == nil {
+					continue
+				}
+				for _, st := range lr.Capacity.Steps {
+					c.Points = append(c.Points, analyze.CurvePoint{Rate: st.Rate, Latency: st.Objective, Met: st.Met})
+				}
+			}
+			if len(c.Points) > 0 {
+				cs = append(cs, c)
+			}
+		}
+	}
+	return cs
 }
 
 // scenarioOpen reports whether a result of the load scenario's response

@@ -27,6 +27,10 @@ type Info struct {
 	Sides []*Side `json:"sides"`
 	config.Bench
 	GoBench bool `json:"go_bench"`
+	// PinCPUs is pin_cpus as the run was asked (config.Config.PinCPUs);
+	// Pinned is what was pinned, nil when nothing was (a note says why).
+	PinCPUs bool     `json:"pin_cpus,omitempty"`
+	Pinned  *Pinning `json:"pinned,omitempty"`
 	// StoppedAt is the round after which the benchmarks' answer was
 	// clear and the rounds stopped, 0 when all ran.
 	StoppedAt int `json:"stopped_at,omitempty"`
@@ -46,6 +50,14 @@ type Host struct {
 	Arch   string `json:"arch"`
 	CPU    string `json:"cpu,omitempty"`
 	NumCPU int    `json:"num_cpu"`
+}
+
+// Pinning is where a run with pin_cpus pinned the load driver and the
+// services, as Linux CPU lists ("0", "1-3"; internal/cpuset): perfgate
+// itself while it sent load, and every service of both sides.
+type Pinning struct {
+	Driver   string `json:"driver"`
+	Services string `json:"services"`
 }
 
 // Side is a side as it ran.
@@ -139,6 +151,59 @@ type LoadRound struct {
 	DriverBound string `json:"driver_bound,omitempty"`
 	// PerSecond is the round second by second, for charts.
 	PerSecond []load.Second `json:"per_second"`
+	// Capacity is the round's search, in a capacity scenario.
+	Capacity *CapacityRound `json:"capacity,omitempty"`
+}
+
+// CapacityRound is one round's search for the highest rate at which the
+// target met its objective.
+type CapacityRound struct {
+	// Capacity is the answer, in requests per second: the highest rate
+	// that met the objective (Lower), or, with Bound, a bound.
+	Capacity float64 `json:"capacity"`
+	// Lower is the highest rate that met the objective, Upper the lowest
+	// that did not (0 when none failed).
+	Lower float64 `json:"lower"`
+	Upper float64 `json:"upper,omitempty"`
+	// Bound is "" for a capacity found between Lower and Upper, AtLeast
+	// when the search stopped at max_rate or at the driver's limit while
+	// the objective was still met, Never when it was not met even at
+	// min_rate.
+	Bound string `json:"bound,omitempty"`
+	// Note says why the search stopped where it did, when it is a bound
+	// or did not settle.
+	Note  string         `json:"note,omitempty"`
+	Steps []CapacityStep `json:"steps"`
+}
+
+// Bounds of a capacity search (CapacityRound.Bound).
+const (
+	AtLeast = "at least"
+	Never   = "never"
+)
+
+// CapacityStep is one step of a capacity search: the load offered at one
+// rate for the scenario's duration, and whether the target met the
+// objective. Latencies are in seconds, from each request's scheduled
+// start.
+type CapacityStep struct {
+	Rate     float64 `json:"rate"`
+	Achieved float64 `json:"achieved"`
+	Requests int     `json:"requests"`
+	Errors   int     `json:"errors"`
+	P50      float64 `json:"p50"`
+	P90      float64 `json:"p90"`
+	P99      float64 `json:"p99"`
+	// Objective is the objective's percentile of latency.
+	Objective  float64 `json:"objective"`
+	SendLagP99 float64 `json:"send_lag_p99"`
+	// DriverCPUs is the CPU time the driver used, per second of the step.
+	DriverCPUs float64 `json:"driver_cpus"`
+	Met        bool    `json:"met"`
+	// Why says how a step that did not meet the objective missed it.
+	Why string `json:"why,omitempty"`
+	// DriverBound, when set, says why the step measured the driver.
+	DriverBound string `json:"driver_bound,omitempty"`
 }
 
 // Profile is where the profiles behind one result of one side are,

@@ -1,7 +1,9 @@
 package report
 
 import (
+	"cmp"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -345,4 +347,72 @@ func niceStep(x float64) float64 {
 // formatValue is a value of unit, scaled for people: "1.101µs", "14.0MiB".
 func formatValue(v float64, unit string) string {
 	return benchunit.Scale(v, benchunit.ClassOf(unit)) + quantity(unit)
+}
+
+// curveChart charts a capacity scenario's latency curves: the objective's
+// percentile of latency against the offered rate, every step of every
+// search of each side as dots, with the objective as a dashed line. Latencies
+// above three times the objective are drawn at the top (their dots say
+// the real value). It returns nil when there is no curve.
+func curveChart(curves []analyze.Curve, scenario, baseName, headName string) *lineChart {
+	var mine []analyze.Curve
+	lo, hi := math.Inf(1), math.Inf(-1)
+	objective, pct := 0.0, 0.0
+	for _, c := range curves {
+		if c.Scenario != scenario || len(c.Points) == 0 {
+			continue
+		}
+		mine = append(mine, c)
+		objective, pct = c.Objective, c.Percentile
+		for _, p := range c.Points {
+			lo, hi = math.Min(lo, p.Rate), math.Max(hi, p.Rate)
+		}
+	}
+	if len(mine) == 0 || !(objective > 0) {
+		return nil
+	}
+	pname := "p" + strconv.FormatFloat(pct, 'g', -1, 64)
+	ax := niceAxis(lo, hi, "req/s", true)
+	ay := niceAxis(0, 3*objective, "sec", true)
+	c := &lineChart{
+		Width: chartWidth, Height: chartHeight,
+		Left: px(chartLeft), Right: px(chartWidth - chartRight),
+		Top: px(chartTop), Bottom: px(chartHeight - chartBottom),
+		Title:  pname + " latency against the offered rate, every step of the searches",
+		YLabel: pname + " latency", XLabel: "offered req/s",
+	}
+	plotW := float64(chartWidth - chartLeft - chartRight)
+	plotH := float64(chartHeight - chartTop - chartBottom)
+	x := func(v float64) float64 { return chartLeft + (v-ax.lo)/(ax.hi-ax.lo)*plotW }
+	y := func(v float64) float64 {
+		return chartTop + plotH - (math.Min(v, ay.hi)-ay.lo)/(ay.hi-ay.lo)*plotH
+	}
+	for i, t := range ay.ticks {
+		c.YTicks = append(c.YTicks, chartTick{px(y(t)), ay.labels[i]})
+	}
+	for i, t := range ax.ticks {
+		c.XTicks = append(c.XTicks, chartTick{px(x(t)), ax.labels[i]})
+	}
+	for _, cv := range mine {
+		name, color := baseName, baseColor
+		if cv.Side == "head" {
+			name, color = headName, headColor
+		}
+		pts := slices.Clone(cv.Points)
+		slices.SortStableFunc(pts, func(a, b analyze.CurvePoint) int { return cmp.Compare(a.Rate, b.Rate) })
+		s := chartSeries{Name: name, Color: color} // dots only: the steps of all rounds, noise included
+		for _, p := range pts {
+			met := "met"
+			if !p.Met {
+				met = "missed"
+			}
+			d := chartPoint{X: px(x(p.Rate)), Y: px(y(p.Latency)),
+				Title: name + " at " + strconv.FormatFloat(p.Rate, 'f', 0, 64) + " req/s: " + pname + " " + formatValue(p.Latency, "sec") + ", objective " + met}
+			s.Dots = append(s.Dots, d)
+		}
+		c.Series = append(c.Series, s)
+	}
+	c.Series = append(c.Series, chartSeries{Name: "≤ " + formatValue(objective, "sec"), Color: "#6b7280", Center: px(y(objective))})
+	legend(c.Series)
+	return c
 }

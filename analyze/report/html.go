@@ -151,6 +151,7 @@ type htmlDetail struct {
 	ID       string
 	Row      htmlRow
 	Rounds   *lineChart
+	Curve    *lineChart // a capacity's latency curve
 	Hot      []htmlHot
 	Path     []string
 	Flame    *flameGraph
@@ -251,6 +252,9 @@ func newHTMLPage(v *analyze.Verdict, opts HTMLOptions) *htmlPage {
 			Rounds:   roundsChart(r, p.BaseName, p.HeadName),
 			Warnings: r.Warnings,
 		}
+		if n, ok := analyze.ParseLoadName(r.Benchmark); ok && r.Unit == "max-req/s" {
+			d.Curve = curveChart(v.Curves, n.Scenario, p.BaseName, p.HeadName)
+		}
 		rows[i].Anchor = d.ID
 		d.Row = rows[i]
 		if plan.of[i] < 0 {
@@ -299,8 +303,8 @@ func newHTMLPage(v *analyze.Verdict, opts HTMLOptions) *htmlPage {
 	}
 	for i, r := range v.Results {
 		key := r.Benchmark + " " + r.Unit
-		if r.Status != analyze.StatusRegression && opts.Flames[key] != nil && !used[key] {
-			addDetail(i)
+		if r.Status != analyze.StatusRegression && (opts.Flames[key] != nil && !used[key] || r.Unit == "max-req/s") {
+			addDetail(i) // a capacity shows its latency curve
 		}
 	}
 	for row, i := range plan.order {
@@ -707,7 +711,7 @@ footer { color: var(--muted); font-size: 12px; margin: 40px 0 24px; }
 &nbsp; <b>{{.Row.Delta}}</b>{{if .Row.Delta}} &nbsp;·&nbsp;{{end}} base <b>{{.Row.Base}}</b> → head <b>{{.Row.Head}}</b>
 {{with .Row.P}}&nbsp;·&nbsp; p {{.}}{{end}} &nbsp;·&nbsp; n {{.Row.N}} &nbsp;·&nbsp; threshold {{.Row.Threshold}}</div>
 {{range .Warnings}}<div class="hint">⚠ {{.}}</div>{{end}}
-{{with .Rounds}}{{template "rounds" .}}{{end}}
+{{with .Rounds}}{{template "rounds" .}}{{end}}{{with .Curve}}{{template "rounds" .}}{{end}}
 {{if .Hot}}<div class="hot">
 <table>
 <thead><tr><th>Hot function</th><th>Service</th><th class="num">Growth</th><th>Share</th><th class="num">Base</th><th class="num">Head</th><th class="num">Cumulative</th></tr></thead>
@@ -767,7 +771,7 @@ footer { color: var(--muted); font-size: 12px; margin: 40px 0 24px; }
 {{end}}<text x="{{.Right}}" y="{{.Bottom}}" dy="32" text-anchor="end">{{.XLabel}}</text>
 <text transform="translate(14 {{.Top}}) rotate(-90)" text-anchor="end">{{.YLabel}}</text>
 {{range $s := .Series}}{{if $s.Center}}<line x1="{{$.Left}}" x2="{{$.Right}}" y1="{{$s.Center}}" y2="{{$s.Center}}" stroke="{{$s.Color}}" stroke-dasharray="4 3" stroke-opacity=".6"/>{{end}}
-<polyline points="{{$s.Points}}" fill="none" stroke="{{$s.Color}}" stroke-width="1.5" stroke-opacity=".7"/>
+{{if $s.Points}}<polyline points="{{$s.Points}}" fill="none" stroke="{{$s.Color}}" stroke-width="1.5" stroke-opacity=".7"/>{{end}}
 {{range $s.Dots}}<circle cx="{{.X}}" cy="{{.Y}}" r="3.5" fill="{{$s.Color}}"><title>{{.Title}}</title></circle>{{end}}
 {{end}}{{range .Series}}<g transform="translate({{.LegendX}} 26)"><rect width="12" height="12" rx="2" fill="{{.Color}}"/><text x="17" y="10">{{.Name}}</text></g>
 {{end}}</svg>{{end}}

@@ -352,3 +352,52 @@ func runChromium(t *testing.T, bin, profileDir string, args ...string) (stdout, 
 	}
 	return out.String(), errb.String()
 }
+
+// TestCurveChart checks the latency curve of a capacity scenario: a dot
+// per step of each side at its rate, latencies beyond the chart drawn at
+// its top, the objective as a line, and the chart on the page of a
+// max-req/s result whether it regressed or not.
+func TestCurveChart(t *testing.T) {
+	curves := []analyze.Curve{
+		{Scenario: "checkout", Side: "base", Percentile: 99, Objective: 0.05, Points: []analyze.CurvePoint{
+			{Rate: 1000, Latency: 0.004, Met: true}, {Rate: 2000, Latency: 0.9}, {Rate: 1414, Latency: 0.03, Met: true}}},
+		{Scenario: "checkout", Side: "head", Percentile: 99, Objective: 0.05, Points: []analyze.CurvePoint{
+			{Rate: 1000, Latency: 0.06}, {Rate: 500, Latency: 0.02, Met: true}}},
+		{Scenario: "other", Side: "base", Percentile: 90, Objective: 1, Points: []analyze.CurvePoint{{Rate: 5, Latency: 2}}},
+	}
+	c := curveChart(curves, "checkout", "base", "head")
+	if c == nil {
+		t.Fatal("no chart")
+	}
+	if len(c.Series) != 3 || len(c.Series[0].Dots) != 3 || len(c.Series[1].Dots) != 2 || c.Series[2].Center == "" {
+		t.Fatalf("series %+v, want base's 3 dots, head's 2 and the objective's line", c.Series)
+	}
+	// Sorted by rate: base's dots at 1000, 1414, 2000 left to right; the
+	// one at 0.9 s is drawn at the top of the plot.
+	xs := []float64{}
+	for _, d := range c.Series[0].Dots {
+		x, _ := strconv.ParseFloat(d.X, 64)
+		xs = append(xs, x)
+	}
+	if !(xs[0] < xs[1] && xs[1] < xs[2]) {
+		t.Errorf("base's dots at x %v, want increasing with the rate", xs)
+	}
+	if top := c.Series[0].Dots[2]; top.Y != c.Top || !strings.Contains(top.Title, "at 2000 req/s: p99 900.0ms") || !strings.Contains(top.Title, "missed") {
+		t.Errorf("the dot of 0.9 s: %+v, want at the top (%s) saying its rate, 900.0ms, missed", top, c.Top)
+	}
+	if curveChart(curves, "nope", "base", "head") != nil {
+		t.Error("a chart for a scenario without curves")
+	}
+
+	v := &analyze.Verdict{Verdict: analyze.Pass, Curves: curves, Results: []analyze.Result{{
+		Benchmark: "BenchmarkLoad/scenario=checkout/service=cart", Unit: "max-req/s", Status: analyze.StatusUnchanged,
+		Base: &analyze.Summary{Center: 1414, Values: []float64{1414}}, Head: &analyze.Summary{Center: 500, Values: []float64{500}},
+	}}}
+	var b strings.Builder
+	if err := HTML(&b, v, HTMLOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "p99 latency against the offered rate") {
+		t.Error("the page of an unchanged max-req/s has no latency curve")
+	}
+}

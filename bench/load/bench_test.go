@@ -275,7 +275,11 @@ func BenchmarkVegeta(b *testing.B) {
 	})
 	for _, rate := range benchPacedRates {
 		b.Run(fmt.Sprintf("paced-%g", rate), func(b *testing.B) {
-			run(b, vegeta.ConstantPacer{Freq: int(rate), Per: time.Second})
+			// At most as many requests in flight as the driver's
+			// paced runs allow: unbounded, vegeta starts a worker
+			// and a connection per late request, and on a busy
+			// machine runs out of file descriptors and ports.
+			run(b, vegeta.ConstantPacer{Freq: int(rate), Per: time.Second}, vegeta.MaxWorkers(uint64(DefaultOptions.MaxInFlight)))
 		})
 	}
 }

@@ -91,7 +91,12 @@ func (*netSender) close() {}
 
 // fastSenders is what the fasthttp senders of a run share, read-only.
 type fastSenders struct {
-	tmpl       fasthttp.Request
+	// raw is the request as fasthttp writes it: every request of a run
+	// is the same, so it is written once, not formatted again per send.
+	raw        []byte
+	rawErr     error  // why fasthttp could not write it: every send fails with it
+	head       bool   // a HEAD request: its response has no body
+	closeConn  bool   // the request asks for "Connection: close"
 	addr       string // host:port to dial
 	dialer     *net.Dialer
 	op, url    string // for errors, as net/http words them
@@ -100,6 +105,7 @@ type fastSenders struct {
 
 func newFastSenders(tmpl *http.Request, body []byte, dialer *net.Dialer) *fastSenders {
 	f := &fastSenders{dialer: dialer, url: tmpl.URL.String()}
+	var r fasthttp.Request
 	f.op = tmpl.Method[:1] + strings.ToLower(tmpl.Method[1:])
 	port := tmpl.URL.Port()
 	if port == "" {
@@ -110,7 +116,6 @@ func newFastSenders(tmpl *http.Request, body []byte, dialer *net.Dialer) *fastSe
 	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
 		f.replayable = true
 	}
-	r := &f.tmpl
 	r.SetRequestURI(f.url)
 	r.Header.SetMethod(tmpl.Method)
 	r.Header.SetNoDefaultContentType(true) // no Content-Type unless the target sets one, as net/http
@@ -127,29 +132,33 @@ func newFastSenders(tmpl *http.Request, body []byte, dialer *net.Dialer) *fastSe
 	// Parse the URI now: Write then sends the request in origin form
 	// (path and query), with the Host header set above if any.
 	r.URI()
+	var raw bytes.Buffer
+	w := bufio.NewWriter(&raw)
+	if f.rawErr = r.Write(w); f.rawErr == nil {
+		f.rawErr = w.Flush()
+	}
+	f.raw, f.head, f.closeConn = raw.Bytes(), r.Header.IsHead(), r.ConnectionClose()
 	return f
 }
 
 // newSender returns a worker's sender, with no connection yet.
 func (f *fastSenders) newSender() sender {
-	s := &fastSender{fastSenders: f, br: bufio.NewReaderSize(nil, 16<<10), bw: bufio.NewWriterSize(nil, 4<<10)}
-	f.tmpl.CopyTo(&s.req)
-	s.resp.SkipBody = s.req.Header.IsHead()
+	s := &fastSender{fastSenders: f, br: bufio.NewReaderSize(nil, 16<<10)}
+	s.resp.SkipBody = f.head
 	return s
 }
 
-// fastSender is one worker's fasthttp client: fasthttp writes the request
-// and parses the response (reading its body to the end) over the worker's
-// own keep-alive connection, dialed on first use and again after an error
-// or a "Connection: close". Redirects are not followed: fasthttp's Request
-// and Response do not know of them.
+// fastSender is one worker's fasthttp client: it writes the request
+// (fasthttp's bytes, written once for the run) in one write and fasthttp
+// parses the response (reading its body to the end), over the worker's own
+// keep-alive connection, dialed on first use and again after an error or a
+// "Connection: close". Redirects are not followed: fasthttp's Request and
+// Response do not know of them.
 type fastSender struct {
 	*fastSenders
-	req    fasthttp.Request
 	resp   fasthttp.Response
 	conn   net.Conn
 	br     *bufio.Reader
-	bw     *bufio.Writer
 	reused bool // conn has carried a request
 }
 
@@ -177,6 +186,9 @@ func (s *fastSender) send(deadline time.Time) (int, error) {
 
 // try sends the request once, on the worker's connection.
 func (s *fastSender) try(deadline time.Time) (int, error) {
+	if s.rawErr != nil {
+		return 0, fmt.Errorf("writing request: %w", s.rawErr)
+	}
 	if s.conn == nil {
 		d := *s.dialer
 		d.Deadline = deadline
@@ -186,16 +198,12 @@ func (s *fastSender) try(deadline time.Time) (int, error) {
 		}
 		s.conn = c
 		s.br.Reset(c)
-		s.bw.Reset(c)
 	}
 	s.reused = true
 	if err := s.conn.SetDeadline(deadline); err != nil {
 		return 0, err
 	}
-	if err := s.req.Write(s.bw); err != nil {
-		return 0, fmt.Errorf("%w: writing request: %w", errNothingRead, err)
-	}
-	if err := s.bw.Flush(); err != nil {
+	if _, err := s.conn.Write(s.raw); err != nil {
 		return 0, fmt.Errorf("%w: writing request: %w", errNothingRead, err)
 	}
 	if err := s.resp.Read(s.br); err != nil {
@@ -204,7 +212,7 @@ func (s *fastSender) try(deadline time.Time) (int, error) {
 		}
 		return 0, err
 	}
-	if s.resp.ConnectionClose() || s.req.ConnectionClose() {
+	if s.resp.ConnectionClose() || s.closeConn {
 		s.close()
 	}
 	return s.resp.StatusCode(), nil

@@ -1,6 +1,8 @@
 // Package load is perfgate's HTTP load driver: an open-model, constant
 // arrival rate load of one request against a service on loopback, with
-// latency histograms that do not hide a stalled server.
+// latency histograms that do not hide a stalled server; or, with
+// Options.Users, a closed-model load of a fixed number of users, for the
+// throughput and latency at saturation.
 //
 // # The open model
 //
@@ -21,6 +23,27 @@
 // late is never mistaken for the service being slow, and a round where the
 // driver could not keep up says so (Result.DriverBound).
 //
+// # The closed model
+//
+// With Options.Users set, Run is such a closed loop on purpose, as wrk's
+// connections and k6's virtual users are: Users users, each sending a
+// request, waiting for its answer, pausing Options.ThinkTime, and sending
+// the next, until Duration has passed. The rate is what the service
+// carries at that concurrency (about Users / (service time + ThinkTime)),
+// so a closed run measures throughput and latency at saturation: how many
+// requests a second the service completes with Users in flight, and how
+// long each takes.
+//
+// There is no schedule: Result.Rate and Result.Scheduled are 0, latency
+// runs from each request's send, Result.SendLag stays empty, and
+// Result.Seconds count requests by send time. Users is at most
+// MaxInFlight, so no request waits for the cap. A stall of the service
+// shows once per user (each waits for its stalled answer and sends nothing
+// meanwhile), not once per request that users of an open system would
+// have sent during it: use the open model to see stalls, the closed model
+// to see the saturation throughput. Result.DriverBound is false for a
+// closed run (see there why).
+//
 // # The steps of Run
 //
 //  1. Check the options and the target: the URL's host must be a loopback
@@ -29,8 +52,8 @@
 //     so no name resolution or redirect can leave loopback. Redirects are
 //     not followed: a 3xx answer counts as an error.
 //  2. Build the run's client, Options.Client (see The clients below).
-//  3. Schedule. The scheduler sleeps only until the next request is due,
-//     and on each wake-up sends every request whose scheduled time has
+//  3. Schedule (open model). The scheduler sleeps only until the next
+//     request is due, and on each wake-up sends every request whose scheduled time has
 //     passed, without sleeping between them. Go's timers overshoot
 //     sub-millisecond sleeps by about a millisecond on a small machine, so
 //     a scheduler sleeping once per request would drift behind its
@@ -41,13 +64,18 @@
 //     visible in those requests' latency and send lag). Idle workers, started
 //     on demand up to MaxInFlight, each with its sender, send the request
 //     with a per-request timeout and read the response body to its end, so
-//     the connection is reused.
+//     the connection is reused. A closed run has no scheduler and no
+//     semaphore: its Users workers start at once, each with its sender,
+//     and each sends its next request when the last one answered and
+//     ThinkTime has passed.
 //  5. Record. Each worker sends its outcome over a channel to one recorder
 //     goroutine, which alone owns the histograms (hdrhistogram, 1 µs to 1
 //     hour, 3 significant figures), the status codes and the per-second
 //     figures: no lock on the hot path.
 //  6. Stop. Scheduling stops when the schedule is done (Duration) or ctx
-//     ends; requests in flight then finish or time out, so Run returns at
+//     ends; in a closed run, no user starts a request at or after
+//     Duration (nor after 2^30 requests in all), or once ctx
+//     ended. Requests in flight then finish or time out, so Run returns at
 //     most Timeout later, with no goroutine left behind. If ctx ended the
 //     run, the partial Result comes back with ctx's error. A driver that
 //     fell behind still sends its overdue requests, late, until it is

@@ -38,11 +38,20 @@ type Target struct {
 type Options struct {
 	// Rate is the target arrival rate in requests per second, open model:
 	// request i is scheduled at i/Rate seconds from the start, whether or
-	// not earlier requests have finished.
+	// not earlier requests have finished. It is not used when Users is
+	// set.
 	Rate float64
+	// Users, when above 0, makes the run a closed model instead: that many
+	// users, each sending its next request when its last one answered and
+	// ThinkTime has passed, until Duration. It is at most MaxInFlight.
+	Users int
+	// ThinkTime is each user's pause between an answer and its next
+	// request, closed model only (it needs Users).
+	ThinkTime time.Duration
 	// Duration is how long requests are scheduled: Rate*Duration of them
 	// (rounded), all scheduled before Duration. A driver that fell behind
-	// keeps sending its overdue requests for at most Timeout more.
+	// keeps sending its overdue requests for at most Timeout more. In the
+	// closed model, no request starts after Duration.
 	Duration time.Duration
 	// Timeout bounds each request, from its send to the end of its
 	// response body, and so also how long Run waits for the requests in
@@ -79,7 +88,9 @@ var DefaultOptions = Options{Rate: 100, Duration: 10 * time.Second, Timeout: 5 *
 const MaxRate = 100000
 
 // maxScheduled and maxDuration bound a run, so that a typo cannot schedule
-// one that would take days or fill the memory.
+// one that would take days or fill the memory. A closed run, which has no
+// schedule, stops at Duration or after maxScheduled requests, whichever
+// comes first.
 const (
 	maxScheduled = 1 << 30
 	maxDuration  = 24 * time.Hour
@@ -96,17 +107,22 @@ const (
 
 // Result is what a run measured.
 type Result struct {
-	// Rate is the target rate, in requests per second.
+	// Rate is the target rate, in requests per second; 0 in a closed run,
+	// which has none.
 	Rate float64
+	// Users and ThinkTime are the closed model's (Options.Users,
+	// Options.ThinkTime); Users is 0 in an open run.
+	Users     int
+	ThinkTime time.Duration
 	// Scheduled is the number of requests the schedule held:
-	// Rate*Duration, rounded.
+	// Rate*Duration, rounded; 0 in a closed run, which has no schedule.
 	Scheduled int
 	// Sent is the number of requests sent.
 	Sent int
 	// Unsent counts requests that were due before the run stopped but
 	// were never sent: the driver fell more than Timeout behind its
 	// schedule. Requests not yet due when ctx ended a run are in neither
-	// Sent nor Unsent.
+	// Sent nor Unsent. Always 0 in a closed run.
 	Unsent int
 	// Completed is the number of requests that finished, ok or not.
 	Completed int
@@ -116,27 +132,32 @@ type Result struct {
 	// Span is the part of the schedule the run covered: Duration, or less
 	// when ctx ended the run early.
 	Span time.Duration
-	// Elapsed runs from the first scheduled start to the last completion,
-	// FirstDone to the first completion, and LastSent to the last send.
+	// Elapsed runs from the run's start (the first scheduled start) to
+	// the last completion, FirstDone to the first completion, and
+	// LastSent to the last send.
 	Elapsed, FirstDone, LastSent time.Duration
 	// Latency holds every completed request's latency (ok or not), in
 	// nanoseconds, from its SCHEDULED start to the end of its response
 	// body. Measuring from the schedule rather than from the send is what
 	// makes a stalled server show in the percentiles (no coordinated
-	// omission).
+	// omission). A closed run has no schedule: there latency runs from the
+	// send, and a stall shows once per user, not once per request that
+	// would have been sent during it.
 	Latency *hdrhistogram.Histogram
 	// SendLag holds, in nanoseconds, each sent request's actual send time
 	// minus its scheduled time: the driver's own lateness, including any
-	// wait for the in-flight cap.
+	// wait for the in-flight cap. It is empty in a closed run, which has
+	// no schedule to be late for.
 	SendLag *hdrhistogram.Histogram
-	// Seconds has one entry per second of the schedule, by scheduled time,
-	// for charts.
+	// Seconds has one entry per second of the schedule, by scheduled time
+	// (in a closed run, by send time), for charts.
 	Seconds []Second
 	// PeakInFlight is the most requests in flight at once.
 	PeakInFlight int
 	// MaxInFlight is the cap the run had (Options.MaxInFlight).
 	MaxInFlight int
-	// CapHits counts requests that had to wait for the in-flight cap.
+	// CapHits counts requests that had to wait for the in-flight cap;
+	// always 0 in a closed run (Users is at most the cap).
 	CapHits int
 	// Codes counts the HTTP status codes seen.
 	Codes map[int]int
@@ -147,18 +168,21 @@ type Result struct {
 
 // Second is what happened to the requests scheduled in one second of a run.
 type Second struct {
-	// Requests is the number of completed requests scheduled in the second.
+	// Requests is the number of completed requests scheduled (in a closed
+	// run, sent) in the second.
 	Requests int `json:"requests"`
 	// Errors is how many of them failed.
 	Errors int `json:"errors"`
 	// MaxLatency is the largest latency among them, measured from the
-	// scheduled start.
+	// scheduled start (in a closed run, from the send).
 	MaxLatency time.Duration `json:"max_latency_ns"`
 }
 
 // Run sends t at opts.Rate for opts.Duration (the open model described in
-// the package documentation), waits for the requests in flight (at most
-// opts.Timeout more) and returns what it measured.
+// the package documentation), or, when opts.Users is set, keeps that many
+// users sending it one request at a time for opts.Duration (the closed
+// model), waits for the requests in flight (at most opts.Timeout more) and
+// returns what it measured.
 //
 // An invalid target or options return an error before any request is sent.
 // When ctx ends before every request was sent, Run stops scheduling, waits
@@ -210,10 +234,12 @@ func Run(ctx context.Context, t Target, opts Options) (*Result, error) {
 	return d.run(ctx)
 }
 
-// scheduled checks o and returns the number of requests it schedules.
+// scheduled checks o and returns the number of requests it schedules: 0
+// for a closed run, which has no schedule (its bounds are Duration and
+// maxScheduled requests).
 func (o Options) scheduled() (int, error) {
 	switch {
-	case !(o.Rate > 0 && o.Rate <= MaxRate):
+	case o.Users <= 0 && !(o.Rate > 0 && o.Rate <= MaxRate):
 		return 0, fmt.Errorf("checking load options: rate %v: must be a positive number of requests per second, at most %d", o.Rate, MaxRate)
 	case o.Duration <= 0 || o.Duration > maxDuration:
 		return 0, fmt.Errorf("checking load options: duration %v: must be positive and at most %v", o.Duration, maxDuration)
@@ -223,6 +249,17 @@ func (o Options) scheduled() (int, error) {
 		return 0, fmt.Errorf("checking load options: max in flight %d: must be at least 1", o.MaxInFlight)
 	case o.Client != "" && o.Client != FastHTTP && o.Client != NetHTTP:
 		return 0, fmt.Errorf("checking load options: client %q: must be %q or %q", o.Client, FastHTTP, NetHTTP)
+	case o.Users < 0:
+		return 0, fmt.Errorf("checking load options: users %d: must not be negative (0 is the open model)", o.Users)
+	case o.Users > o.MaxInFlight:
+		return 0, fmt.Errorf("checking load options: users %d: more than max in flight (%d)", o.Users, o.MaxInFlight)
+	case o.ThinkTime < 0 || o.ThinkTime > maxDuration:
+		return 0, fmt.Errorf("checking load options: think time %v: must not be negative, and at most %v", o.ThinkTime, maxDuration)
+	case o.ThinkTime > 0 && o.Users == 0:
+		return 0, fmt.Errorf("checking load options: think time %v without users: think time is for the closed model", o.ThinkTime)
+	}
+	if o.Users > 0 {
+		return 0, nil
 	}
 	n := math.Round(o.Rate * o.Duration.Seconds())
 	switch {
@@ -236,9 +273,11 @@ func (o Options) scheduled() (int, error) {
 
 // driver is one Run: its client, schedule, workers and recorder.
 type driver struct {
-	opts  Options
-	n     int       // requests scheduled
-	start time.Time // the schedule's origin, read-only once workers run
+	opts   Options
+	n      int       // requests scheduled
+	closed bool      // a closed run (opts.Users > 0): no schedule, n is 0
+	limit  int64     // the most requests a closed run sends: maxScheduled
+	start  time.Time // the schedule's origin, read-only once workers run
 
 	// newSender returns a worker's sender; closeIdle closes the client's
 	// idle connections once the workers are done.
@@ -268,6 +307,8 @@ func newDriver(ctx context.Context, tmpl *http.Request, body []byte, opts Option
 	d := &driver{
 		opts:     opts,
 		n:        n,
+		closed:   opts.Users > 0,
+		limit:    maxScheduled,
 		sem:      make(chan struct{}, opts.MaxInFlight),
 		jobs:     make(chan time.Duration),
 		outcomes: make(chan outcome, opts.MaxInFlight),
@@ -292,7 +333,7 @@ func newDriver(ctx context.Context, tmpl *http.Request, body []byte, opts Option
 
 // newResult returns the empty Result of a run of n requests with opts.
 func newResult(opts Options, n int) *Result {
-	return &Result{
+	r := &Result{
 		Rate:        opts.Rate,
 		Scheduled:   n,
 		Span:        opts.Duration,
@@ -302,6 +343,11 @@ func newResult(opts Options, n int) *Result {
 		Seconds:     make([]Second, int((opts.Duration+time.Second-1)/time.Second)),
 		Codes:       make(map[int]int),
 	}
+	if opts.Users > 0 {
+		// A closed run has no target rate: the service's pace sets it.
+		r.Rate, r.Users, r.ThinkTime = 0, opts.Users, opts.ThinkTime
+	}
+	return r
 }
 
 // due returns request i's scheduled offset from the start.
@@ -315,6 +361,9 @@ func (d *driver) run(ctx context.Context) (*Result, error) {
 	recorded := make(chan struct{})
 	d.start = time.Now()
 	go d.record(res, recorded)
+	if d.closed {
+		return d.runClosed(ctx, res, recorded)
+	}
 
 	// A request in flight when ctx ends finishes, or times out, on its
 	// own: the senders do not see ctx's cancellation.
@@ -408,6 +457,85 @@ func (d *driver) schedule(ctx context.Context) (sent, capHits int, stoppedAt tim
 	return sent, capHits, time.Since(d.start), false
 }
 
+// runClosed is run for the closed model: Users workers, each sending a
+// request, recording it, pausing ThinkTime and sending the next, until
+// Duration has passed, d.limit requests were sent, or ctx ends. A
+// request in flight then finishes or times out on its own, so the wait is
+// bounded by Timeout, as in the open model.
+func (d *driver) runClosed(ctx context.Context, res *Result, recorded <-chan struct{}) (*Result, error) {
+	var sent atomic.Int64      // requests started, over all users
+	var stoppedAt atomic.Int64 // offset when a user first saw ctx end, plus 1; 0 while none has
+	for range d.opts.Users {
+		d.workers.Add(1)
+		go d.user(ctx, &sent, &stoppedAt)
+	}
+	d.workers.Wait()
+	close(d.outcomes)
+	<-recorded
+	d.closeIdle()
+
+	res.Sent = int(min(sent.Load(), d.limit))
+	if at := stoppedAt.Load(); at > 0 {
+		res.Span = min(time.Duration(at-1), d.opts.Duration)
+		return res, fmt.Errorf("load run stopped after %v of %v: %w",
+			res.Span.Round(time.Millisecond), d.opts.Duration, ctx.Err())
+	}
+	return res, nil
+}
+
+// user is one closed-model user: it sends a request with its own sender,
+// waits for the answer, hands the outcome to the recorder, pauses
+// ThinkTime, and starts again, as long as the run lasts. No request starts
+// at or after Duration.
+func (d *driver) user(ctx context.Context, sent, stoppedAt *atomic.Int64) {
+	defer d.workers.Done()
+	s := d.newSender()
+	defer s.close()
+	done := ctx.Done()
+	var timer *time.Timer
+	if d.opts.ThinkTime > 0 {
+		timer = time.NewTimer(time.Hour)
+		timer.Stop()
+		defer timer.Stop()
+	}
+	stop := func() { stoppedAt.CompareAndSwap(0, int64(time.Since(d.start))+1) }
+	for {
+		now := time.Since(d.start)
+		if now >= d.opts.Duration {
+			return
+		}
+		select {
+		case <-done:
+			stop()
+			return
+		default:
+		}
+		if sent.Add(1) > d.limit {
+			return
+		}
+		// The outcome's due is when the user decided to send (before
+		// Duration, so it falls in one of Result.Seconds); the recorder
+		// measures a closed run's latency from the send itself.
+		d.outcomes <- d.send(s, now)
+		if d.opts.ThinkTime <= 0 {
+			continue
+		}
+		// A pause that would end at or after Duration ends the user:
+		// it could send nothing after it.
+		now = time.Since(d.start)
+		if now+d.opts.ThinkTime >= d.opts.Duration {
+			return
+		}
+		timer.Reset(d.opts.ThinkTime)
+		select {
+		case <-timer.C:
+		case <-done:
+			stop()
+			return
+		}
+	}
+}
+
 // dispatch hands a request, already holding its in-flight token, to an idle
 // worker, starting one when none is idle. Workers are started on demand, at
 // most MaxInFlight: the token guarantees that one is idle or about to be.
@@ -462,8 +590,14 @@ func (d *driver) record(res *Result, recorded chan<- struct{}) {
 		}
 		lastSent = max(lastSent, o.sent)
 		latency := o.end - o.due
+		if d.closed {
+			// No schedule: latency runs from the send, and there is no
+			// send lag to record.
+			latency = o.end - o.sent
+		} else {
+			recordValue(res.SendLag, o.sent-o.due)
+		}
 		recordValue(res.Latency, latency)
-		recordValue(res.SendLag, o.sent-o.due)
 		last = max(last, o.end)
 		res.PeakInFlight = max(res.PeakInFlight, int(o.inFlight))
 		if o.code != 0 {

@@ -15,8 +15,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/HdrHistogram/hdrhistogram-go"
 )
 
 // These tests run against httptest servers on 127.0.0.1 on a small, shared
@@ -297,70 +295,39 @@ func testCoordinatedOmission(t *testing.T, c Client) {
 		t.Errorf("second 0 max latency %v, want the stall in it", res.Seconds[0].MaxLatency)
 	}
 
-	// What closed-loop clients would have reported of the same stall, for
-	// the log only: latency measured from the actual send, and no request
-	// sent while the workers wait.
+	// What the closed model (Users: 1, back to back, as a closed-loop
+	// client) reports of the same stall: its latency runs from the send,
+	// and its user sends nothing while it waits, so the stall counts once,
+	// in the max, and not in the p99.
 	stall.start()
-	paced := closedLoop(t, srv.URL, 4, rate, duration)
-	stall.start()
-	flat := closedLoop(t, srv.URL, 4, 0, duration)
-	for _, c := range []struct {
-		name string
-		h    *hdrhistogram.Histogram
-	}{{"closed loop, 4 workers paced at 200 req/s", paced}, {"closed loop, 4 workers back to back", flat}} {
-		t.Logf("%s: %d requests, p50 %v, p90 %v, p99 %v, max %v", c.name, c.h.TotalCount(),
-			dur(c.h.ValueAtQuantile(50)), dur(c.h.ValueAtQuantile(90)), dur(c.h.ValueAtQuantile(99)), dur(c.h.Max()))
+	closed, err := Run(context.Background(), Target{URL: srv.URL}, closedOpts(c, 1, 0, duration))
+	if err != nil {
+		t.Fatal(err)
 	}
-}
-
-// closedLoop runs workers that each send a request, wait for its answer,
-// and send the next: paced at rate in total (skipping the ticks they missed,
-// as such clients do), or back to back when rate is 0. Latency is measured
-// from the actual send, as closed-loop tools do.
-func closedLoop(t *testing.T, url string, workers int, rate float64, d time.Duration) *hdrhistogram.Histogram {
-	t.Helper()
-	tr := &http.Transport{MaxIdleConnsPerHost: workers}
-	defer tr.CloseIdleConnections()
-	client := &http.Client{Transport: tr}
-	all := hdrhistogram.New(histLowest, histHighest, histDigits)
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	start := time.Now()
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			h := hdrhistogram.New(histLowest, histHighest, histDigits)
-			var interval time.Duration
-			if rate > 0 {
-				interval = time.Duration(float64(workers) / rate * float64(time.Second))
-			}
-			next := start
-			for time.Since(start) < d {
-				if wait := time.Until(next); wait > 0 {
-					time.Sleep(wait)
-				}
-				sent := time.Now()
-				resp, err := client.Get(url)
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				h.RecordValue(int64(time.Since(sent)))
-				next = next.Add(interval)
-				if now := time.Now(); next.Before(now) {
-					next = now
-				}
-			}
-			mu.Lock()
-			all.Merge(h)
-			mu.Unlock()
-		}()
+	cp50, cp99, cmax := dur(closed.Latency.ValueAtQuantile(50)), dur(closed.Latency.ValueAtQuantile(99)), dur(closed.Latency.Max())
+	t.Logf("closed model, 1 user: %d requests, p50 %v, p90 %v, p99 %v, max %v", closed.Completed,
+		cp50, dur(closed.Latency.ValueAtQuantile(90)), cp99, cmax)
+	if closed.Errors != 0 {
+		t.Errorf("closed model: %d errors (%s)", closed.Errors, closed.FirstError)
 	}
-	wg.Wait()
-	return all
+	if cp99 >= 100*time.Millisecond {
+		t.Errorf("closed model p99 %v: the stall should hide in it (it counts once among %d requests)", cp99, closed.Completed)
+	}
+	if cmax < 300*time.Millisecond {
+		t.Errorf("closed model max %v: its one stalled request should show there", cmax)
+	}
+	var stalled int64
+	for _, b := range closed.Latency.Distribution() {
+		if b.From >= int64(250*time.Millisecond) {
+			stalled += b.Count
+		}
+	}
+	if stalled != 1 {
+		t.Errorf("closed model: %d requests over 250ms, want the stall counted once", stalled)
+	}
+	if p99 < 10*cp99 {
+		t.Errorf("open model p99 %v, closed model p99 %v: the open model should show the stall the closed one hides", p99, cp99)
+	}
 }
 
 func TestInFlightCap(t *testing.T) { eachClient(t, testInFlightCap) }
@@ -471,41 +438,56 @@ func testRedirectNotFollowed(t *testing.T, c Client) {
 	}
 }
 
+// TestCancel: ending ctx stops the schedule (open model) or the users
+// (closed); the requests in flight finish, and the partial result comes
+// back with ctx's error.
 func TestCancel(t *testing.T) { eachClient(t, testCancel) }
 
 func testCancel(t *testing.T, c Client) {
-	checkGoroutines(t)
-	srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		time.Sleep(200 * time.Millisecond)
-	}))
-	o := copts(c, 100, 10*time.Second)
-	o.Timeout = time.Second
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var cancelled time.Time
-	time.AfterFunc(300*time.Millisecond, func() { cancelled = time.Now(); cancel() })
-	res, err := Run(ctx, Target{URL: srv.URL}, o)
-	returned := time.Now()
-	if !errors.Is(err, context.Canceled) {
-		t.Fatalf("error %v, want context.Canceled", err)
+	for _, tt := range []struct {
+		model       string
+		opts        Options
+		serviceTime time.Duration
+	}{
+		{"open", copts(c, 100, 10*time.Second), 200 * time.Millisecond},
+		{"closed", closedOpts(c, 4, 10*time.Millisecond, 10*time.Second), 50 * time.Millisecond},
+	} {
+		t.Run(tt.model, func(t *testing.T) {
+			checkGoroutines(t)
+			srv := newServer(t, &serviceServer{serviceTime: tt.serviceTime})
+			o := tt.opts
+			o.Timeout = time.Second
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			var cancelled time.Time
+			time.AfterFunc(300*time.Millisecond, func() { cancelled = time.Now(); cancel() })
+			res, err := Run(ctx, Target{URL: srv.URL}, o)
+			returned := time.Now()
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("error %v, want context.Canceled", err)
+			}
+			if took := returned.Sub(cancelled); took > o.Timeout+time.Second {
+				t.Errorf("Run returned %v after the cancel, want at most timeout + 1s", took)
+			}
+			if res == nil {
+				t.Fatal("no partial result")
+			}
+			if res.Completed == 0 || res.Completed != res.Sent || res.Errors != 0 {
+				t.Errorf("sent %d, completed %d, errors %d: want a partial run whose sent requests all completed",
+					res.Sent, res.Completed, res.Errors)
+			}
+			if tt.model == "open" && (res.Sent >= res.Scheduled || res.Scheduled != 1000) {
+				t.Errorf("scheduled %d, sent %d: want fewer sent than the 1000 scheduled", res.Scheduled, res.Sent)
+			}
+			if res.Span < 200*time.Millisecond || res.Span > 5*time.Second {
+				t.Errorf("span %v, want about 300ms", res.Span)
+			}
+			if a := res.Achieved(); tt.model == "open" && (a < 50 || a > 200) {
+				t.Errorf("achieved %.1f req/s over the covered span, want about 100", a)
+			}
+			t.Logf("%v; sent %d, completed %d, span %v", err, res.Sent, res.Completed, res.Span)
+		})
 	}
-	if took := returned.Sub(cancelled); took > o.Timeout+time.Second {
-		t.Errorf("Run returned %v after the cancel, want at most timeout + 1s", took)
-	}
-	if res == nil {
-		t.Fatal("no partial result")
-	}
-	if res.Completed == 0 || res.Completed != res.Sent || res.Sent >= res.Scheduled || res.Scheduled != 1000 {
-		t.Errorf("scheduled %d, sent %d, completed %d: want a partial run whose sent requests all completed",
-			res.Scheduled, res.Sent, res.Completed)
-	}
-	if res.Span < 200*time.Millisecond || res.Span > 5*time.Second {
-		t.Errorf("span %v, want about 300ms", res.Span)
-	}
-	if a := res.Achieved(); a < 50 || a > 200 {
-		t.Errorf("achieved %.1f req/s over the covered span, want about 100", a)
-	}
-	t.Logf("%v; sent %d, completed %d, span %v", err, res.Sent, res.Completed, res.Span)
 }
 
 func TestCancelledBeforeStart(t *testing.T) {

@@ -9,7 +9,8 @@ import (
 )
 
 // The units of Result.Values, in the order Values returns them. Latencies
-// are in seconds, measured from each request's scheduled start.
+// are in seconds, measured from each request's scheduled start (in a closed
+// run, from its send).
 const (
 	UnitMean      = "sec/op"    // mean latency
 	UnitP50       = "p50-sec"   // median latency
@@ -73,7 +74,22 @@ func (r *Result) ErrorRate() float64 {
 // the target, requests waited for the in-flight cap, or due requests were
 // never sent. Such a round measured the driver and must not decide a
 // verdict.
+//
+// A closed run (Users > 0) is never driver-bound by these reasons: it has
+// no schedule to lag behind or rate to fall short of, its users never wait
+// for the cap (Users is at most MaxInFlight) and it leaves nothing unsent.
+// Nor is there a sound closed-model signal in its figures: a driver short
+// of CPU answers its users' responses late, which lengthens their measured
+// latency and lowers the rate exactly as a slower service would, and the
+// gap between an answer and the next send (or a think-time pause's
+// overshoot) is timer and scheduler noise on a small machine rather than
+// a measure of that. Telling them apart needs the driver's CPU use, which
+// the caller measures (bench records it per round); DriverBound reports
+// false.
 func (r *Result) DriverBound() (bool, string) {
+	if r.Users > 0 {
+		return false, ""
+	}
 	var reasons []string
 	if r.SendLag != nil && r.SendLag.TotalCount() > 0 {
 		if p99 := time.Duration(r.SendLag.ValueAtQuantile(99)); p99 > DriverBoundSendLagP99 {
@@ -95,12 +111,24 @@ func (r *Result) DriverBound() (bool, string) {
 
 // String is one line of the run's figures: requests, rate, errors,
 // latency percentiles and send lag, and why the driver could not keep up
-// when it could not.
+// when it could not. A closed run's line names its users and think time
+// instead of a target rate, and has no send lag.
 func (r *Result) String() string {
 	ms := func(ns int64) string { return fmt.Sprintf("%.2fms", float64(ns)/1e6) }
 	var p50, p90, p99, maxLat, lag int64
 	if h := r.Latency; h != nil {
 		p50, p90, p99, maxLat = h.ValueAtQuantile(50), h.ValueAtQuantile(90), h.ValueAtQuantile(99), h.Max()
+	}
+	if r.Users > 0 {
+		model := fmt.Sprintf("closed model, %d users", r.Users)
+		if r.Users == 1 {
+			model = "closed model, 1 user"
+		}
+		if r.ThinkTime > 0 {
+			model += fmt.Sprintf(", think time %v", r.ThinkTime)
+		}
+		return fmt.Sprintf("%d requests at %.1f req/s (%s), %d errors, latency from the send p50 %s p90 %s p99 %s max %s",
+			r.Completed, r.Achieved(), model, r.Errors, ms(p50), ms(p90), ms(p99), ms(maxLat))
 	}
 	if r.SendLag != nil {
 		lag = r.SendLag.ValueAtQuantile(99)
@@ -116,7 +144,11 @@ func (r *Result) String() string {
 // Values returns the run's figures as benchmark values, in the units above:
 // mean, p50, p90, p99 and max latency in seconds, the achieved rate in
 // req/s, and errors per completed request. Write them with the lines of
-// UnitMetadata so that benchmath knows which way is better.
+// UnitMetadata so that benchmath knows which way is better. A closed run
+// has the same units: its latencies are from each request's send, and its
+// req/s is the throughput its Users (with their ThinkTime) reached, which
+// String names; the units carry no model, so compare a closed scenario
+// only with the same scenario.
 func (r *Result) Values() []benchfmt.Value {
 	var mean, p50, p90, p99, maxLat float64
 	if h := r.Latency; h != nil && h.TotalCount() > 0 {

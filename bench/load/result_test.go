@@ -166,6 +166,13 @@ func TestDriverBound(t *testing.T) {
 			r.Unsent = 2
 			return r
 		}, true, "2 due requests were never sent"},
+		{"closed run", func() *Result {
+			// None of the open model's reasons applies to a closed run,
+			// even where its fields would trip them.
+			r := fakeResult(t, 0, time.Second, many(90, time.Millisecond), many(90, 5*time.Millisecond))
+			r.Users, r.CapHits, r.Unsent = 4, 3, 2
+			return r
+		}, false, ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			bound, why := c.res().DriverBound()

@@ -7,8 +7,9 @@
 #
 # Saturated: both with 8 requests in flight (wrk: 1 thread, 8 connections;
 # perfgate load: a rate it cannot reach, --max-in-flight 8). Paced: perfgate
-# load at 5000 req/s (wrk has no pacing). It installs wrk with apt-get when
-# it is missing.
+# load at 5000 and 20000 req/s (wrk has no pacing: these compare with its
+# saturated CPU per request). It ends with each figure as a ratio to wrk -t1
+# -c8's. It installs wrk with apt-get when it is missing.
 set -euo pipefail
 secs=${1:-5}
 cd "$(dirname "$0")/../.."
@@ -45,7 +46,7 @@ measure() {
 	awk -v name="$name" -v fig="$fig" -v cpu="$cpu" 'BEGIN {
 		split(cpu, c, " "); split(fig, f, " ")
 		printf "%-26s %8d requests %7.2f µs CPU/req %8.0f req/s\n", name, f[1], (c[1] + c[2]) * 1e6 / f[1], f[2]
-	}'
+	}' | tee -a "$tmp/results"
 }
 
 # wrk: "N requests in 5.00s, ..." and "Requests/sec: R".
@@ -61,3 +62,17 @@ pg() {
 measure "perfgate load saturated" pg --rate 100000 --max-in-flight 8
 measure "perfgate load 5000 req/s" pg --rate 5000
 measure "perfgate load 20000 req/s" pg --rate 20000
+
+# Ratios to wrk -t1 -c8: CPU per request (lower is better), and the
+# saturated rate (higher is better).
+awk '{ name = substr($0, 1, 26); cpu[NR] = $(NF-4); rate[NR] = $(NF-1); names[NR] = name }
+	END {
+		for (i = 1; i <= NR; i++) if (names[i] ~ /^wrk -t1 -c8 /) base = i
+		if (!base) exit
+		print "\nratio to wrk -t1 -c8:"
+		for (i = 1; i <= NR; i++) {
+			r = sprintf("%5.2fx req/s", rate[i] / rate[base])
+			if (names[i] ~ /req\/s/) r = "(paced)" # its rate is the one asked for
+			printf "%s %5.2fx CPU/req %s\n", names[i], cpu[i] / cpu[base], r
+		}
+	}' "$tmp/results"

@@ -7,6 +7,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -116,7 +117,27 @@ func FreeAddr() (string, error) {
 // services already started), and waits until its Ready path answers. It
 // stops the process again if it never becomes ready; the error then holds
 // the tail of its log.
+//
+// The port is free when picked, not when the service binds it: another
+// process (the load driver's own connections take ports of the same
+// range) may take it first. A service that exits before it is ready
+// saying its address is in use is started again on a new port, twice at
+// most.
 func Start(ctx context.Context, s Spec, binary string, env []string, addrs map[string]string, logFile string) (*Process, error) {
+	for attempt := 1; ; attempt++ {
+		p, err := start(ctx, s, binary, env, addrs, logFile)
+		if err == nil || attempt == 3 || !errors.Is(err, errAddrInUse) {
+			return p, err
+		}
+	}
+}
+
+// errAddrInUse marks a service that exited before it was ready, its log
+// saying its address was in use.
+var errAddrInUse = errors.New("address already in use")
+
+// start is one attempt of Start.
+func start(ctx context.Context, s Spec, binary string, env []string, addrs map[string]string, logFile string) (*Process, error) {
 	addr, err := FreeAddr()
 	if err != nil {
 		return nil, err
@@ -186,13 +207,21 @@ func (p *Process) waitReady(ctx context.Context) error {
 		case <-ctx.Done():
 			return fmt.Errorf("starting service %s: %w", p.Spec.Name, ctx.Err())
 		case <-p.exited:
-			return fmt.Errorf("service %s exited before it was ready (%v); its log ends: %s", p.Spec.Name, p.err, p.LogTail(3))
+			tail := p.LogTail(3)
+			err := fmt.Errorf("service %s exited before it was ready (%v); its log ends: %s", p.Spec.Name, p.err, tail)
+			if strings.Contains(tail, errAddrInUse.Error()) {
+				err = fmt.Errorf("%w (%w)", err, errAddrInUse)
+			}
+			return err
 		case <-deadline.C:
 			return fmt.Errorf("service %s not ready after %v (%v); its log ends: %s", p.Spec.Name, timeout, last, p.LogTail(3))
 		case <-tick.C:
 		}
 	}
 }
+
+// Pid is the process's id.
+func (p *Process) Pid() int { return p.cmd.Process.Pid }
 
 // Exited is closed when the process has exited.
 func (p *Process) Exited() <-chan struct{} { return p.exited }

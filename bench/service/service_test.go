@@ -24,6 +24,22 @@ func TestMain(m *testing.M) {
 	case "exit":
 		fmt.Fprintln(os.Stderr, "config file missing")
 		os.Exit(1)
+	case "busy", "busy-once":
+		// Each start appends a line to SERVICE_TEST_STARTS; the port is
+		// taken at every start (busy) or at the first (busy-once).
+		f, err := os.OpenFile(os.Getenv("SERVICE_TEST_STARTS"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+		if err != nil {
+			panic(err)
+		}
+		fi, _ := f.Stat()
+		fmt.Fprintln(f, "start")
+		f.Close()
+		if os.Getenv("SERVICE_TEST_MODE") == "busy" || fi.Size() == 0 {
+			fmt.Fprintln(os.Stderr, "listen tcp 127.0.0.1:1: bind: address already in use")
+			os.Exit(2)
+		}
+		serve()
+		return
 	}
 	os.Exit(m.Run())
 }
@@ -135,5 +151,35 @@ func TestPprofURL(t *testing.T) {
 		if got := (Spec{Pprof: pprof}).PprofURL("127.0.0.1:1"); got != want {
 			t.Errorf("PprofURL with %q = %q, want %q", pprof, got, want)
 		}
+	}
+}
+
+// TestStartPortTaken checks that a service whose port was taken between
+// its pick and its bind starts again on another, twice at most.
+func TestStartPortTaken(t *testing.T) {
+	for _, tt := range []struct {
+		mode   string
+		starts int
+		err    string
+	}{
+		{"busy-once", 2, ""},
+		{"busy", 3, "address already in use"},
+	} {
+		t.Run(tt.mode, func(t *testing.T) {
+			starts := filepath.Join(t.TempDir(), "starts")
+			env := append(os.Environ(), "SERVICE_TEST_MODE="+tt.mode, "SERVICE_TEST_STARTS="+starts)
+			spec := Spec{Name: "svc", Args: []string{"-addr", "{addr}"}, StartTimeout: 10 * time.Second}
+			p, err := Start(context.Background(), spec, os.Args[0], env, nil, filepath.Join(t.TempDir(), "log"))
+			if p != nil {
+				defer p.Stop()
+			}
+			if tt.err == "" && err != nil || tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)) {
+				t.Fatalf("error %v, want %q", err, tt.err)
+			}
+			data, _ := os.ReadFile(starts)
+			if n := strings.Count(string(data), "start"); n != tt.starts {
+				t.Errorf("%d starts, want %d", n, tt.starts)
+			}
+		})
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -31,22 +32,31 @@ type loadResult struct {
 // loadRound is one round of perfgate load (load.Result).
 type loadRound struct {
 	Round int `json:"round"`
-	// Rate is the target rate and Achieved the completed requests per
-	// second of schedule, in requests per second.
+	// Rate is the target rate (0 in a closed round, which has none) and
+	// Achieved the completed requests per second over the time the
+	// completions took, in requests per second.
 	Rate     float64 `json:"rate"`
 	Achieved float64 `json:"achieved"`
-	// Scheduled, Sent, Unsent, Completed and Errors count requests.
+	// Users and ThinkTime are set in a closed round (--users): that many
+	// users, each sending its next request when its last one answered and
+	// ThinkTime (in nanoseconds) passed. Without users, the round was the
+	// open model at Rate.
+	Users     int           `json:"users,omitempty"`
+	ThinkTime time.Duration `json:"think_time_ns,omitempty"`
+	// Scheduled, Sent, Unsent, Completed and Errors count requests
+	// (Scheduled and Unsent are 0 in a closed round: it has no schedule).
 	Scheduled int `json:"scheduled"`
 	Sent      int `json:"sent"`
 	Unsent    int `json:"unsent"`
 	Completed int `json:"completed"`
 	Errors    int `json:"errors"`
 	// Values are the round's figures by unit, as in load.txt: latency
-	// (from each request's scheduled start) "sec/op" (mean), "p50-sec",
-	// "p90-sec", "p99-sec", "max-sec", in seconds; "req/s"; "errors/op".
+	// (from each request's scheduled start; in a closed round, from its
+	// send) "sec/op" (mean), "p50-sec", "p90-sec", "p99-sec", "max-sec",
+	// in seconds; "req/s"; "errors/op".
 	Values map[string]float64 `json:"values"`
 	// SendLagP99 is the 99th percentile of the driver's lateness, in
-	// seconds.
+	// seconds; 0 in a closed round, which has no schedule to be late for.
 	SendLagP99   float64 `json:"send_lag_p99_sec"`
 	PeakInFlight int     `json:"peak_in_flight"`
 	// DriverBound says why the driver, not the service, limited the
@@ -60,7 +70,7 @@ type loadRound struct {
 // newLoadRound is round i's figures, from its result.
 func newLoadRound(i int, r *load.Result) loadRound {
 	lr := loadRound{
-		Round: i, Rate: r.Rate, Achieved: r.Achieved(),
+		Round: i, Rate: r.Rate, Achieved: r.Achieved(), Users: r.Users, ThinkTime: r.ThinkTime,
 		Scheduled: r.Scheduled, Sent: r.Sent, Unsent: r.Unsent, Completed: r.Completed, Errors: r.Errors,
 		Values:       map[string]float64{},
 		PeakInFlight: r.PeakInFlight, Codes: r.Codes, FirstError: text.OneLine(r.FirstError),
@@ -95,13 +105,15 @@ func loadCmd(g *globals) *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "load --target URL",
-		Short: "Load a running service on loopback at a constant rate, with its profiles",
+		Short: "Load a running service on loopback at a constant rate, or with N users, with its profiles",
 		Long: `load sends requests to a service already running on loopback, on a fixed schedule
 (open model: latency is measured from each request's scheduled start, so a stall shows),
-and writes the figures in the Go benchmark format to DIR/load.txt. With --pprof, it
-captures a CPU profile from each pprof endpoint while the load runs, and heap and
-goroutine profiles at its end. With --json FILE, it writes each round's figures and the
-profiles it took as JSON.`,
+or, with --users N, from N users each sending its next request when its last one answered
+and --think-time passed (closed model: the throughput and latency at saturation; latency
+from the send, so a stall counts once per user), and writes the figures in the Go
+benchmark format to DIR/load.txt. With --pprof, it captures a CPU profile from each pprof
+endpoint while the load runs, and heap and goroutine profiles at its end. With --json
+FILE, it writes each round's figures and the profiles it took as JSON.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if target == "" {
@@ -117,6 +129,9 @@ profiles it took as JSON.`,
 			}
 			if l.Rounds < 1 {
 				return fmt.Errorf("--rounds %d: want 1 or more", l.Rounds)
+			}
+			if l.Options.Users != 0 && cmd.Flags().Changed("rate") {
+				return fmt.Errorf("--rate and --users: --rate sets the open model's arrival rate, --users makes a closed model; choose one")
 			}
 			l.Target = load.Target{Method: method, URL: target, Body: []byte(body), Header: h}
 			dir, err := g.runDir(out)
@@ -156,6 +171,8 @@ profiles it took as JSON.`,
 	fl.StringVar(&body, "body", "", "request body")
 	fl.StringArrayVar(&headers, "header", nil, "request header `NAME:VALUE`; repeatable")
 	fl.Float64Var(&l.Options.Rate, "rate", l.Options.Rate, "requests per second (open model)")
+	fl.IntVar(&l.Options.Users, "users", 0, "users, each sending its next request when its last one answered (closed model; at most --max-in-flight)")
+	fl.DurationVar(&l.Options.ThinkTime, "think-time", 0, "each user's pause between an answer and its next request (closed model, with --users)")
 	fl.DurationVar(&l.Options.Duration, "duration", l.Options.Duration, "how long to send requests")
 	fl.DurationVar(&l.Options.Timeout, "timeout", l.Options.Timeout, "per request")
 	fl.IntVar(&l.Options.MaxInFlight, "max-in-flight", l.Options.MaxInFlight, "cap on requests in flight")

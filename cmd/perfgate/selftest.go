@@ -15,7 +15,10 @@ import (
 
 func selftestCmd(g *globals) *cobra.Command {
 	opts := selftest.DefaultOptions
-	var slowdowns, threshold, out string
+	var (
+		slowdowns, threshold, out string
+		aa                        bool
+	)
 	cmd := &cobra.Command{
 		Use:   "selftest",
 		Short: "Measure the gate: detection and false-alarm rates, beside go test -count=10 + benchstat",
@@ -24,9 +27,20 @@ gate and the plain workflow (go test -count=10 on base, then on head, then bench
 the same threshold) on each, many times, optionally under a competing CPU load, and prints
 per slowdown how often each called it a regression (false alarms at 0%) and the machine
 time each verdict cost. It takes a while: about 10 seconds per trial and slowdown.
-With --json FILE, it writes the table's figures and every verdict as JSON.`,
+With --json FILE, it writes the table's figures and every verdict as JSON.
+
+With --aa, it measures instead how often the gate decides on the configuration (--config):
+it runs it --trials times (10 unless set) with both sides its base side, and prints per run
+whether it decided (a pass with no result that decides left inconclusive; a load scenario's
+CPU time and memory do not decide) or called a false alarm.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if aa {
+				if !cmd.Flags().Changed("trials") {
+					opts.Trials = 10
+				}
+				return runAA(cmd, g, opts.Trials, out)
+			}
 			opts.Slowdowns = nil
 			for _, s := range strings.Split(slowdowns, ",") {
 				p, err := analyze.ParsePercent(s)
@@ -81,6 +95,7 @@ With --json FILE, it writes the table's figures and every verdict as JSON.`,
 	fl.IntVar(&opts.Count, "count", opts.Count, "the plain workflow's go test -count")
 	fl.StringVar(&threshold, "threshold", "3%", "sec/op threshold of both methods")
 	fl.StringVar(&out, "out", "", "keep the repositories and verdicts.json in `DIR`")
+	fl.BoolVar(&aa, "aa", false, "measure how often the configuration's gate decides with both sides the same")
 	return cmd
 }
 
@@ -138,4 +153,54 @@ func newSelftestResult(opts selftest.Options, cells []selftest.Cell, verdicts []
 		})
 	}
 	return r
+}
+
+// runAA is perfgate selftest --aa.
+func runAA(cmd *cobra.Command, g *globals, trials int, out string) error {
+	if trials < 1 {
+		return fmt.Errorf("--trials %d: want 1 or more", trials)
+	}
+	cfg, err := g.loadConfig()
+	if err != nil {
+		return err
+	}
+	dir := g.path(out)
+	if out == "" {
+		if dir, err = os.MkdirTemp("", "perfgate-selftest-aa-"); err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		dir = filepath.Join(dir, "runs")
+	}
+	verdicts, err := selftest.AA(cmd.Context(), selftest.AAOptions{
+		Config: cfg, Dir: g.dir, Trials: trials, Out: dir,
+		Progress: func(v selftest.AAVerdict) {
+			fmt.Fprintf(g.stderr, "perfgate: A/A trial %d: %s, decided %v, %d rounds, %.1fs\n", v.Trial, v.Outcome, v.Decided, v.Rounds, v.Seconds)
+		},
+	})
+	if len(verdicts) > 0 {
+		err = errors.Join(err, selftest.AATable(g.stdout, verdicts))
+	}
+	if err != nil {
+		return err
+	}
+	res := selftestAAResult{Trials: len(verdicts), Verdicts: verdicts}
+	for _, v := range verdicts {
+		if v.Decided {
+			res.Decided++
+		}
+		if len(v.FalseAlarms) > 0 {
+			res.FalseAlarms++
+		}
+	}
+	return g.writeJSON(res)
+}
+
+// selftestAAResult is what perfgate selftest --aa writes with --json: how
+// many runs decided, how many called a false alarm, and each run.
+type selftestAAResult struct {
+	Trials      int                  `json:"trials"`
+	Decided     int                  `json:"decided"`
+	FalseAlarms int                  `json:"false_alarms"`
+	Verdicts    []selftest.AAVerdict `json:"verdicts"`
 }
