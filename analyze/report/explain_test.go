@@ -349,3 +349,25 @@ func TestTrimPath(t *testing.T) {
 		}
 	}
 }
+
+// TestSamplesLine checks the words of what an explanation rests on: time
+// per request with off-CPU kinds rests on CPU samples and blocking
+// events, without them (a capacity's, CPU profiles only) on CPU samples.
+func TestSamplesLine(t *testing.T) {
+	load := "BenchmarkLoad/scenario=checkout"
+	for _, tt := range []struct {
+		e    analyze.Explanation
+		want string
+	}{
+		{analyze.Explanation{Benchmark: load, SampleType: "delay", BaseSamples: 10, HeadSamples: 20, BaseWork: 5, HeadWork: 5,
+			Split: []analyze.Split{{Kind: "on-cpu"}, {Kind: "sync"}}}, "10 base and 20 head CPU samples and blocking events, over 5 and 5 requests"},
+		{analyze.Explanation{Benchmark: load, SampleType: "delay", BaseSamples: 10, HeadSamples: 20,
+			Split: []analyze.Split{{Kind: "on-cpu"}}}, "10 base and 20 head CPU samples"},
+		{analyze.Explanation{Benchmark: "BenchmarkTop", SampleType: "cpu", BaseSamples: 1234, HeadSamples: 4021, BaseWork: 100, HeadWork: 90},
+			"1,234 base and 4,021 head CPU samples, over 100 and 90 iterations"},
+	} {
+		if got := samplesLine(tt.e); got != tt.want {
+			t.Errorf("samplesLine = %q, want %q", got, tt.want)
+		}
+	}
+}

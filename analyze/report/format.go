@@ -708,7 +708,13 @@ func workWords(e analyze.Explanation) string {
 // CPU samples and blocking events, over 1,800 and 1,584 requests". The
 // sample type is untrusted: a format escapes the line.
 func samplesLine(e analyze.Explanation) string {
-	s := fmt.Sprintf("%s base and %s head %s", thousands(e.BaseSamples), thousands(e.HeadSamples), sampleWords(e.SampleType))
+	words := sampleWords(e.SampleType)
+	if e.SampleType == "delay" && len(e.Split) > 0 && !slices.ContainsFunc(e.Split, func(s analyze.Split) bool {
+		return s.Kind != "on-cpu" && s.Kind != "background"
+	}) {
+		words = "CPU samples" // time per request without off-CPU kinds: no trace was taken
+	}
+	s := fmt.Sprintf("%s base and %s head %s", thousands(e.BaseSamples), thousands(e.HeadSamples), words)
 	if e.BaseWork > 0 || e.HeadWork > 0 {
 		s += fmt.Sprintf(", over %s and %s %s", workString(e.BaseWork), workString(e.HeadWork), workWords(e))
 	}
