@@ -445,59 +445,38 @@ func percentNode(n *yaml.Node) (float64, error) {
 	return p, nil
 }
 
-// withDefaults fills the fields of sc that are zero from DefaultScenario.
+// withDefaults fills the fields of sc that are zero from DefaultScenario
+// (and of its capacity objective from DefaultCapacity).
 func withDefaults(sc Scenario) Scenario {
 	d := DefaultScenario
-	if sc.Method == "" {
-		sc.Method = d.Method
-	}
-	if sc.Path == "" {
-		sc.Path = d.Path
-	}
-	if sc.Rate == 0 {
-		sc.Rate = d.Rate
-	}
-	if sc.Duration == 0 {
-		sc.Duration = d.Duration
-	}
-	if sc.Timeout == 0 {
-		sc.Timeout = d.Timeout
-	}
-	if sc.MaxInFlight == 0 {
-		sc.MaxInFlight = d.MaxInFlight
-	}
-	if sc.Rounds == 0 {
-		sc.Rounds = d.Rounds
-	}
-	if sc.Warmup == 0 {
-		sc.Warmup = d.Warmup
-	}
-	if sc.MaxErrorRate == 0 {
-		sc.MaxErrorRate = d.MaxErrorRate
-	}
-	if sc.ProfileTime == 0 {
-		sc.ProfileTime = d.ProfileTime
-	}
-	if c := sc.Capacity; c != nil {
-		c2, d := *c, DefaultCapacity
-		if c2.Percentile == 0 {
-			c2.Percentile = d.Percentile
-		}
-		if c2.MaxErrorRate == 0 {
-			c2.MaxErrorRate = d.MaxErrorRate
-		}
-		if c2.MinRate == 0 {
-			c2.MinRate = d.MinRate
-		}
-		if c2.MaxRate == 0 {
-			c2.MaxRate = d.MaxRate
-		}
-		if c2.Precision == 0 {
-			c2.Precision = d.Precision
-		}
-		sc.Capacity = &c2
+	orDefault(&sc.Method, d.Method)
+	orDefault(&sc.Path, d.Path)
+	orDefault(&sc.Rate, d.Rate)
+	orDefault(&sc.Duration, d.Duration)
+	orDefault(&sc.Timeout, d.Timeout)
+	orDefault(&sc.MaxInFlight, d.MaxInFlight)
+	orDefault(&sc.Rounds, d.Rounds)
+	orDefault(&sc.Warmup, d.Warmup)
+	orDefault(&sc.MaxErrorRate, d.MaxErrorRate)
+	orDefault(&sc.ProfileTime, d.ProfileTime)
+	if sc.Capacity != nil {
+		c, d := *sc.Capacity, DefaultCapacity
+		orDefault(&c.Percentile, d.Percentile)
+		orDefault(&c.MaxErrorRate, d.MaxErrorRate)
+		orDefault(&c.MinRate, d.MinRate)
+		orDefault(&c.MaxRate, d.MaxRate)
+		orDefault(&c.Precision, d.Precision)
+		sc.Capacity = &c
 	}
 	return sc
+}
+
+// orDefault sets *v to d when *v is the zero value.
+func orDefault[T comparable](v *T, d T) {
+	var zero T
+	if *v == zero {
+		*v = d
+	}
 }
 
 var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)

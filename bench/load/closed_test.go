@@ -132,40 +132,6 @@ func testClosedRate(t *testing.T, c Client) {
 	}
 }
 
-// TestClosedTimeout: users whose requests never answer send one request
-// each, which times out; no user sends after Duration, and Run returns
-// about Timeout after the last send.
-func TestClosedTimeout(t *testing.T) { eachClient(t, testClosedTimeout) }
-
-func testClosedTimeout(t *testing.T, c Client) {
-	checkGoroutines(t)
-	release := make(chan struct{})
-	srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-release:
-		case <-r.Context().Done():
-		}
-	}))
-	defer close(release)
-	o := closedOpts(c, 3, 0, 200*time.Millisecond)
-	o.Timeout = 300 * time.Millisecond
-	start := time.Now()
-	res, err := Run(context.Background(), Target{URL: srv.URL}, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if took := time.Since(start); took > o.Duration+o.Timeout+2*time.Second {
-		t.Errorf("run took %v, want at most duration + timeout (+ slack)", took)
-	}
-	if res.Sent != 3 || res.Completed != 3 || res.Errors != 3 || !strings.HasPrefix(res.FirstError, "timeout: ") {
-		t.Errorf("sent %d, completed %d, errors %d, first error %q; want one timeout per user",
-			res.Sent, res.Completed, res.Errors, res.FirstError)
-	}
-	if lo := dur(res.Latency.Min()); lo < 250*time.Millisecond {
-		t.Errorf("latency min %v: timed-out requests should be recorded at about the timeout", lo)
-	}
-}
-
 // TestClosedLimit: a closed run also stops after its most requests, long
 // before its duration. The limit is maxScheduled in a real run; the test
 // lowers it on the driver.

@@ -215,33 +215,44 @@ func testConnectionRefused(t *testing.T, c Client) {
 func TestTimeout(t *testing.T) { eachClient(t, testTimeout) }
 
 func testTimeout(t *testing.T, c Client) {
-	checkGoroutines(t)
-	release := make(chan struct{})
-	srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-release:
-		case <-r.Context().Done():
-		}
-	}))
-	defer close(release)
-	o := copts(c, 50, 200*time.Millisecond)
-	o.Timeout = 300 * time.Millisecond
-	start := time.Now()
-	res, err := Run(context.Background(), Target{URL: srv.URL}, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if took := time.Since(start); took > o.Duration+o.Timeout+2*time.Second {
-		t.Errorf("run took %v, want at most duration + timeout (+ slack)", took)
-	}
-	if res.Completed != 10 || res.Errors != 10 {
-		t.Errorf("completed %d, errors %d; want 10 timeouts", res.Completed, res.Errors)
-	}
-	if !strings.HasPrefix(res.FirstError, "timeout: ") {
-		t.Errorf("first error %q, want a timeout", res.FirstError)
-	}
-	if min := res.Latency.Min(); time.Duration(min) < 250*time.Millisecond {
-		t.Errorf("latency min %v: timed-out requests should be recorded at about the timeout", time.Duration(min))
+	for _, tt := range []struct {
+		model string
+		opts  Options
+		sent  int // every request, each a timeout
+	}{
+		{"open", copts(c, 50, 200*time.Millisecond), 10},
+		// Each of 3 users sends one request, which times out after
+		// the duration: no user sends again.
+		{"closed", closedOpts(c, 3, 0, 200*time.Millisecond), 3},
+	} {
+		t.Run(tt.model, func(t *testing.T) {
+			checkGoroutines(t)
+			release := make(chan struct{})
+			srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				select {
+				case <-release:
+				case <-r.Context().Done():
+				}
+			}))
+			defer close(release)
+			o := tt.opts
+			o.Timeout = 300 * time.Millisecond
+			start := time.Now()
+			res, err := Run(context.Background(), Target{URL: srv.URL}, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if took := time.Since(start); took > o.Duration+o.Timeout+2*time.Second {
+				t.Errorf("run took %v, want at most duration + timeout (+ slack)", took)
+			}
+			if res.Sent != tt.sent || res.Completed != tt.sent || res.Errors != tt.sent || !strings.HasPrefix(res.FirstError, "timeout: ") {
+				t.Errorf("sent %d, completed %d, errors %d, first error %q; want %d timeouts",
+					res.Sent, res.Completed, res.Errors, res.FirstError, tt.sent)
+			}
+			if lo := dur(res.Latency.Min()); lo < 250*time.Millisecond {
+				t.Errorf("latency min %v: timed-out requests should be recorded at about the timeout", lo)
+			}
+		})
 	}
 }
 
