@@ -161,10 +161,7 @@ const driverBoundCPUs = 0.5
 // the driver used driverCPUs.
 func judge(obj config.Capacity, rate float64, res *load.Result, driverCPUs float64) rundir.CapacityStep {
 	q := func(p float64) float64 {
-		if res.Latency == nil || res.Latency.TotalCount() == 0 {
-			return 0
-		}
-		return float64(res.Latency.ValueAtQuantile(p)) / 1e9
+		return res.Percentile(p).Seconds()
 	}
 	s := rundir.CapacityStep{
 		Rate: rate, Achieved: res.Achieved(), Requests: res.Completed, Errors: res.Errors,

@@ -161,7 +161,7 @@ func TestJudge(t *testing.T) {
 		driver     bool
 	}{
 		{"met", result(10*time.Millisecond, 0, 1000, 0, 0, time.Second), 0.05, true, "", false},
-		{"p99 over", result(80*time.Millisecond, 0, 1000, 0, 0, time.Second), 0.05, false, "p99 80.02ms over 50ms", false},
+		{"p99 over", result(80*time.Millisecond, 0, 1000, 0, 0, time.Second), 0.05, false, "p99 79.99ms over 50ms", false},
 		{"errors", result(10*time.Millisecond, 0, 1000, 20, 0, time.Second), 0.05, false, "2.0% of requests failed", false},
 		{"cap", result(10*time.Millisecond, 0, 1000, 0, 7, time.Second), 0.05, false, "7 requests waited for the in-flight cap", false},
 		{"carried less", result(10*time.Millisecond, 0, 1000, 0, 0, 2*time.Second), 0.05, false, "it carried 500 of the 1000 req/s", false},

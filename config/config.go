@@ -53,6 +53,9 @@ type Config struct {
 	// than 2 CPUs, or outside Linux, the run pins nothing and says so in a
 	// note. run.json records what was pinned (Pinned).
 	PinCPUs bool `yaml:"pin_cpus"`
+	// Watch configures perfgate watch (the staging receiver and its
+	// deploy verdicts).
+	Watch Watch `yaml:"watch"`
 	// Thresholds are the gate's effect-size floors.
 	Thresholds analyze.Thresholds `yaml:"-"`
 }
@@ -249,6 +252,7 @@ const File = "perfgate.yml"
 // the default thresholds, free to change.
 func Defaults() *Config {
 	c := Default
+	c.Watch = DefaultWatch
 	c.Bench.Packages = slices.Clone(c.Bench.Packages)
 	c.Thresholds = DefaultThresholds()
 	return &c
@@ -303,6 +307,7 @@ func Parse(data []byte, name string) (*Config, error) {
 	for i := range c.Load {
 		c.Load[i] = withDefaults(c.Load[i])
 	}
+	c.Watch = c.Watch.withDefaults()
 	if c.Bench.Packages == nil {
 		c.Bench.Packages = append([]string(nil), Default.Bench.Packages...)
 	}
@@ -616,6 +621,9 @@ func validMethod(m string) bool {
 // Validate checks the values a file or flags gave.
 func (c *Config) Validate() error {
 	if err := c.validateLoad(); err != nil {
+		return err
+	}
+	if err := c.Watch.withDefaults().validate(); err != nil {
 		return err
 	}
 	b := c.Bench

@@ -42,7 +42,7 @@ type source struct {
 // the scenario's response time and throughput by the on-CPU time (CPU
 // profiles) and off-CPU time (execution traces) of every service of the
 // scenario, a service's CPU time by its CPU profile, its memory by its
-// heap.
+// heap, and what it allocates per request by its heap's allocations.
 func sourceOf(r analyze.Result) source {
 	if name, ok := analyze.ParseLoadName(r.Benchmark); ok {
 		switch r.Unit {
@@ -50,6 +50,9 @@ func sourceOf(r analyze.Result) source {
 			return source{r.Benchmark, "", "cpu"}
 		case "peak-rss-B":
 			return source{r.Benchmark, "", "inuse_space"}
+		case "B/op":
+			// Allocated per request: a deploy's, from its heap profiles.
+			return source{r.Benchmark, "", "alloc_space"}
 		}
 		return source{analyze.LoadName{Scenario: name.Scenario}.String(), "", "delay"}
 	}

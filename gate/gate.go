@@ -225,6 +225,24 @@ func Run(ctx context.Context, opts Options) (res *Result, err error) {
 	return &Result{Verdict: v, Info: info, Dir: run}, nil
 }
 
+// Decide is the gate's analysis of a run whose figures were measured
+// elsewhere (watch's deploys): it compares the sides' results in run,
+// explains what regressed from the profiles info lists, and writes the
+// verdict, whose sides are base and head, to run.
+func Decide(run rundir.Dir, info *rundir.Info, opts analyze.Options, base, head analyze.Side) (*analyze.Verdict, error) {
+	v, err := compare(run, opts)
+	if err != nil {
+		return nil, err
+	}
+	v.Base, v.Head = base, head
+	v.Notes = append(v.Notes, info.Notes...)
+	explain(v, info, run)
+	if err := run.WriteVerdict(v); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
 // resolveBase returns the base side's ref: the one Options give, else the
 // configuration's, else the merge-base of HEAD with the default branch.
 func resolveBase(ctx context.Context, opts Options) (string, error) {

@@ -217,6 +217,9 @@ func TestHTMLChromium(t *testing.T) {
 		}
 	}
 	if bin == "" {
+		if os.Getenv("PERFGATE_REQUIRE_TOOLS") != "" {
+			t.Fatal("chromium not installed, and PERFGATE_REQUIRE_TOOLS is set: apt-get install -y chromium")
+		}
 		t.Skip("chromium not installed: apt-get install -y chromium")
 	}
 	for _, tt := range []struct {

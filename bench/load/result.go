@@ -117,7 +117,7 @@ func (r *Result) String() string {
 	ms := func(ns int64) string { return fmt.Sprintf("%.2fms", float64(ns)/1e6) }
 	var p50, p90, p99, maxLat, lag int64
 	if h := r.Latency; h != nil {
-		p50, p90, p99, maxLat = h.ValueAtQuantile(50), h.ValueAtQuantile(90), h.ValueAtQuantile(99), h.Max()
+		p50, p90, p99, maxLat = percentile(h, 50), percentile(h, 90), percentile(h, 99), h.Max()
 	}
 	if r.Users > 0 {
 		model := fmt.Sprintf("closed model, %d users", r.Users)
@@ -153,9 +153,9 @@ func (r *Result) Values() []benchfmt.Value {
 	var mean, p50, p90, p99, maxLat float64
 	if h := r.Latency; h != nil && h.TotalCount() > 0 {
 		mean = h.Mean() / 1e9
-		p50 = float64(h.ValueAtQuantile(50)) / 1e9
-		p90 = float64(h.ValueAtQuantile(90)) / 1e9
-		p99 = float64(h.ValueAtQuantile(99)) / 1e9
+		p50 = float64(percentile(h, 50)) / 1e9
+		p90 = float64(percentile(h, 90)) / 1e9
+		p99 = float64(percentile(h, 99)) / 1e9
 		maxLat = float64(h.Max()) / 1e9
 	}
 	return []benchfmt.Value{

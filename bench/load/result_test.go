@@ -47,7 +47,7 @@ func TestValues(t *testing.T) {
 	if !(got["p50-sec"] <= got["p90-sec"] && got["p90-sec"] <= got["p99-sec"] && got["p99-sec"] <= got["max-sec"] && got["p50-sec"] > 0) {
 		t.Errorf("percentiles out of order: %v", got)
 	}
-	if want := float64(res.Latency.ValueAtQuantile(99)) / 1e9; got["p99-sec"] != want {
+	if want := res.Percentile(99).Seconds(); got["p99-sec"] != want {
 		t.Errorf("p99-sec %v, want %v", got["p99-sec"], want)
 	}
 }
