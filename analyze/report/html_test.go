@@ -2,18 +2,15 @@ package report
 
 import (
 	"bytes"
-	"context"
-	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/perfgate/perfgate/analyze"
+	"github.com/perfgate/perfgate/internal/chromium"
 )
 
 func TestHTMLGolden(t *testing.T) {
@@ -209,19 +206,7 @@ func TestNiceAxis(t *testing.T) {
 // raise no error, a click on a flame graph's frame must zoom it, and a
 // screenshot must show something.
 func TestHTMLChromium(t *testing.T) {
-	bin := ""
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			bin = p
-			break
-		}
-	}
-	if bin == "" {
-		if os.Getenv("PERFGATE_REQUIRE_TOOLS") != "" {
-			t.Fatal("chromium not installed, and PERFGATE_REQUIRE_TOOLS is set: apt-get install -y chromium")
-		}
-		t.Skip("chromium not installed: apt-get install -y chromium")
-	}
+	bin := chromium.Find(t)
 	for _, tt := range []struct {
 		name   string
 		v      *analyze.Verdict
@@ -269,7 +254,7 @@ func testChromium(t *testing.T, bin string, v *analyze.Verdict, flames map[strin
 	}
 	url := "file://" + filepath.ToSlash(page)
 
-	dom, stderr := runChromium(t, bin, filepath.Join(dir, "profile-dom"), "--dump-dom", url)
+	dom, stderr := chromium.Run(t, bin, filepath.Join(dir, "profile-dom"), "--dump-dom", url)
 	for _, want := range want {
 		if !strings.Contains(dom, want) {
 			t.Errorf("the DOM has no %q", want)
@@ -301,7 +286,7 @@ func testChromium(t *testing.T, bin string, v *analyze.Verdict, flames map[strin
 	if err := os.WriteFile(zoom, []byte(clicked), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	dom, stderr = runChromium(t, bin, filepath.Join(dir, "profile-zoom"), "--dump-dom", "file://"+filepath.ToSlash(zoom))
+	dom, stderr = chromium.Run(t, bin, filepath.Join(dir, "profile-zoom"), "--dump-dom", "file://"+filepath.ToSlash(zoom))
 	body := regexp.MustCompile(`<body[^>]*>`).FindString(dom)
 	if !strings.Contains(body, `data-errors=""`) || strings.Contains(stderr, "Uncaught") {
 		t.Errorf("zooming raised errors: %s\n%s", body, stderr)
@@ -311,7 +296,7 @@ func testChromium(t *testing.T, bin string, v *analyze.Verdict, flames map[strin
 	}
 
 	shot := filepath.Join(dir, "report.png")
-	runChromium(t, bin, filepath.Join(dir, "profile-shot"), "--screenshot="+shot, "--window-size=1280,2000", url)
+	chromium.Run(t, bin, filepath.Join(dir, "profile-shot"), "--screenshot="+shot, "--window-size=1280,2000", url)
 	fi, err := os.Stat(shot)
 	if err != nil {
 		t.Fatalf("no screenshot: %v", err)
@@ -325,35 +310,6 @@ func testChromium(t *testing.T, bin string, v *analyze.Verdict, flames map[strin
 			os.WriteFile(dst, b, 0o644)
 		}
 	}
-}
-
-// runChromium runs headless Chromium with args after the common flags and
-// returns its stdout and stderr; it fails the test if Chromium fails or
-// takes over a minute. Chromium's whole process group is killed
-// afterwards, so that none of its processes outlives the test.
-func runChromium(t *testing.T, bin, profileDir string, args ...string) (stdout, stderr string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, append([]string{
-		"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-		"--disable-background-networking", "--disable-component-update", "--disable-sync",
-		"--user-data-dir=" + profileDir, "--enable-logging=stderr", "--v=0",
-	}, args...)...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	cmd.Env = append(os.Environ(), "HOME="+profileDir)
-	ownProcessGroup(cmd)
-	cmd.WaitDelay = 5 * time.Second
-	err := cmd.Run()
-	killProcessGroup(cmd)
-	if ctx.Err() != nil {
-		t.Fatalf("chromium %v: timed out after 60s\n%s", args, errb.String())
-	}
-	if err != nil && !errors.Is(err, exec.ErrWaitDelay) {
-		t.Fatalf("chromium %v: %v\n%s", args, err, errb.String())
-	}
-	return out.String(), errb.String()
 }
 
 // TestCurveChart checks the latency curve of a capacity scenario: a dot
