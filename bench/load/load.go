@@ -305,12 +305,12 @@ type outcome struct {
 // is body) with opts. Requests carry ctx's values but not its cancellation.
 func newDriver(ctx context.Context, tmpl *http.Request, body []byte, opts Options, n int) *driver {
 	d := &driver{
-		opts:     opts,
-		n:        n,
-		closed:   opts.Users > 0,
-		limit:    maxScheduled,
-		sem:      make(chan struct{}, opts.MaxInFlight),
-		jobs:     make(chan time.Duration),
+		opts:   opts,
+		n:      n,
+		closed: opts.Users > 0,
+		limit:  maxScheduled,
+		sem:    make(chan struct{}, opts.MaxInFlight),
+		jobs:   make(chan time.Duration),
 	}
 	dialer := &net.Dialer{
 		Timeout:   opts.Timeout,
