@@ -30,7 +30,7 @@ func shopConfig(t *testing.T, base, head, extra string) string {
 	}
 	cfg := string(data)
 	for old, new := range map[string]string{
-		"rate: 100":     "rate: 50",
+		"rate: 200":     "rate: 50",
 		"rounds: 14":    "rounds: 5",
 		"min_rounds: 6": "min_rounds: 0",
 		"warmup: 1s":    "warmup: 500ms\n    profile_time: 3s",
