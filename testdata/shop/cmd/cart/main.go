@@ -6,11 +6,13 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"syscall"
 
+	"github.com/perfgate/perfgate/profiler"
 	"github.com/perfgate/perfgate/testdata/shop/internal/shop"
 	"github.com/perfgate/perfgate/testdata/shop/internal/shopsvc"
 )
@@ -41,6 +43,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	fs.DurationVar(&cfg.Timeout, "timeout", cfg.Timeout, "limit on each downstream call")
 	fs.Env("timeout", "SHOP_TIMEOUT")
 	gz := fs.GzipFlag()
+	ps := fs.ProfilingFlags()
 	if err := fs.ParseEnv(args, getenv); err != nil {
 		return err
 	}
@@ -55,9 +58,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	if err != nil {
 		return err
 	}
-	h, err := shopsvc.Handler("cart", shopsvc.NewRegistry(), shopsvc.GzipRoutes(gz, c.Routes())...)
+	h, err := shopsvc.HandlerWithVersion("cart", ps.Version, shopsvc.NewRegistry(), shopsvc.GzipRoutes(gz, c.Routes())...)
 	if err != nil {
 		return err
 	}
-	return shopsvc.Serve(ctx, *addr, h, stdout)
+	// Off unless -profile-url (SHOP_PROFILE_URL) is set. When ctx is done
+	// the profiler flushes while the server shuts down; Stop waits for it.
+	prof, err := profiler.Start(ctx, ps.Config("cart", stderr))
+	if err != nil {
+		return fmt.Errorf("%s: %w", shopsvc.ProfilingKnobs, err)
+	}
+	err = shopsvc.Serve(ctx, *addr, h, stdout)
+	return errors.Join(err, prof.Stop())
 }

@@ -28,6 +28,8 @@ func TestRun(t *testing.T) {
 		{name: "bad fanout env", args: urls, env: map[string]string{"SHOP_FANOUT": "async"}, wantErr: "SHOP_FANOUT"},
 		{name: "bad cache env", args: urls, env: map[string]string{"SHOP_CACHE": "yes"}, wantErr: "SHOP_CACHE"},
 		{name: "bad slow env", args: urls, env: map[string]string{"SHOP_SLOW": "10"}, wantErr: "SHOP_SLOW"},
+		{name: "bad profile URL env", args: urls, env: map[string]string{"SHOP_PROFILE_URL": "http://"}, wantErr: "SHOP_PROFILE_URL"},
+		{name: "bad version for profiles", args: append([]string{"-profile-url", "http://127.0.0.1:1", "-version", "v{2}"}, urls...), wantErr: `Version "v{2}"`},
 		{name: "bad timeout", args: append([]string{"-timeout", "0s"}, urls...), wantErr: "timeout"},
 		{name: "bad inventory URL", args: []string{"-inventory", "127.0.0.1:1", "-pricing", "http://127.0.0.1:2"}, wantErr: "URL of inventory"},
 		{name: "downstream by env, refused address", args: []string{"-addr", ":0"},
@@ -55,7 +57,7 @@ func TestRunServesUntilCancelled(t *testing.T) {
 	defer cancel()
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
-	env := map[string]string{"SHOP_INVENTORY_URL": "http://127.0.0.1:1", "SHOP_PRICING_URL": "http://127.0.0.1:2"}
+	env := map[string]string{"SHOP_INVENTORY_URL": "http://127.0.0.1:1", "SHOP_PRICING_URL": "http://127.0.0.1:2", "SHOP_VERSION": "v3"}
 	go func() {
 		done <- run(ctx, nil, pw, io.Discard, func(k string) string { return env[k] })
 		pw.Close()
@@ -84,6 +86,15 @@ func TestRunServesUntilCancelled(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusBadGateway {
 		t.Errorf("checkout with downstream down: %d, want 502", resp.StatusCode)
+	}
+	resp, err = http.Get(url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if want := `shop_http_errors_total{route="/checkout",service="cart",version="v3"} 1`; !strings.Contains(string(metrics), want) {
+		t.Errorf("/metrics lacks %s", want)
 	}
 	cancel()
 	if err := <-done; err != nil {

@@ -4,11 +4,14 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"syscall"
 
+	"github.com/perfgate/perfgate/profiler"
 	"github.com/perfgate/perfgate/testdata/shop/internal/shop"
 	"github.com/perfgate/perfgate/testdata/shop/internal/shopsvc"
 )
@@ -28,15 +31,23 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	fs.DurationVar(&inv.Latency, "latency", shop.DefaultLatency, "simulated downstream latency, slept on every request")
 	fs.Env("latency", "SHOP_LATENCY")
 	gz := fs.GzipFlag()
+	ps := fs.ProfilingFlags()
 	if err := fs.ParseEnv(args, getenv); err != nil {
 		return err
 	}
 	if err := inv.Check(); err != nil {
 		return err
 	}
-	h, err := shopsvc.Handler("inventory", shopsvc.NewRegistry(), shopsvc.GzipRoutes(gz, inv.Routes())...)
+	h, err := shopsvc.HandlerWithVersion("inventory", ps.Version, shopsvc.NewRegistry(), shopsvc.GzipRoutes(gz, inv.Routes())...)
 	if err != nil {
 		return err
 	}
-	return shopsvc.Serve(ctx, *addr, h, stdout)
+	// Off unless -profile-url (SHOP_PROFILE_URL) is set. When ctx is done
+	// the profiler flushes while the server shuts down; Stop waits for it.
+	prof, err := profiler.Start(ctx, ps.Config("inventory", stderr))
+	if err != nil {
+		return fmt.Errorf("%s: %w", shopsvc.ProfilingKnobs, err)
+	}
+	err = shopsvc.Serve(ctx, *addr, h, stdout)
+	return errors.Join(err, prof.Stop())
 }

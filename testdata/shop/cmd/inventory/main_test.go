@@ -32,6 +32,11 @@ func TestRunBadKnob(t *testing.T) {
 	if err == nil {
 		t.Fatalf("run -latency -1s: no error")
 	}
+	env = map[string]string{"SHOP_PROFILE_URL": "ftp://pyroscope:4040"}
+	err = run(t.Context(), nil, io.Discard, io.Discard, func(k string) string { return env[k] })
+	if err == nil || !strings.Contains(err.Error(), "SHOP_PROFILE_URL") {
+		t.Fatalf("run with SHOP_PROFILE_URL=ftp://pyroscope:4040 = %v, want an error naming it", err)
+	}
 }
 
 func TestRunServesUntilCancelled(t *testing.T) {
@@ -39,8 +44,9 @@ func TestRunServesUntilCancelled(t *testing.T) {
 	defer cancel()
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
+	env := map[string]string{"SHOP_VERSION": "v3"} // labels the metrics; nothing is pushed
 	go func() {
-		done <- run(ctx, []string{"-latency", "0s"}, pw, io.Discard, func(string) string { return "" })
+		done <- run(ctx, []string{"-latency", "0s"}, pw, io.Discard, func(k string) string { return env[k] })
 		pw.Close()
 	}()
 	line, err := bufio.NewReader(pr).ReadString('\n')
@@ -58,6 +64,15 @@ func TestRunServesUntilCancelled(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 200 {
 		t.Errorf("GET /stock: %d", resp.StatusCode)
+	}
+	resp, err = http.Get(url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if want := `shop_http_requests_total{code="200",route="/stock",service="inventory",version="v3"} 1`; !strings.Contains(string(metrics), want) {
+		t.Errorf("/metrics lacks %s", want)
 	}
 	cancel()
 	if err := <-done; err != nil {

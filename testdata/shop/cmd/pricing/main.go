@@ -5,11 +5,14 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"syscall"
 
+	"github.com/perfgate/perfgate/profiler"
 	"github.com/perfgate/perfgate/testdata/shop/internal/shop"
 	"github.com/perfgate/perfgate/testdata/shop/internal/shopsvc"
 )
@@ -31,15 +34,23 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	fs.DurationVar(&p.Latency, "latency", shop.DefaultLatency, "simulated downstream latency, slept on every request")
 	fs.Env("latency", "SHOP_LATENCY")
 	gz := fs.GzipFlag()
+	ps := fs.ProfilingFlags()
 	if err := fs.ParseEnv(args, getenv); err != nil {
 		return err
 	}
 	if err := p.Check(); err != nil {
 		return err
 	}
-	h, err := shopsvc.Handler("pricing", shopsvc.NewRegistry(), shopsvc.GzipRoutes(gz, p.Routes())...)
+	h, err := shopsvc.HandlerWithVersion("pricing", ps.Version, shopsvc.NewRegistry(), shopsvc.GzipRoutes(gz, p.Routes())...)
 	if err != nil {
 		return err
 	}
-	return shopsvc.Serve(ctx, *addr, h, stdout)
+	// Off unless -profile-url (SHOP_PROFILE_URL) is set. When ctx is done
+	// the profiler flushes while the server shuts down; Stop waits for it.
+	prof, err := profiler.Start(ctx, ps.Config("pricing", stderr))
+	if err != nil {
+		return fmt.Errorf("%s: %w", shopsvc.ProfilingKnobs, err)
+	}
+	err = shopsvc.Serve(ctx, *addr, h, stdout)
+	return errors.Join(err, prof.Stop())
 }

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 )
 
 // Flags is a command line whose flags may take their defaults from
@@ -82,15 +83,16 @@ func (v *OnOff) Set(s string) error {
 }
 
 // Exit returns the process exit code for err, the result of a service's run,
-// after reporting a non-nil err on stderr as "service: err": 0 for nil or a
-// request for -help, 2 for anything else (a bad flag, variable or address, or
-// a failure to serve).
+// after reporting a non-nil err on stderr as one line "service: err" (the
+// errors of an errors.Join separated by "; "): 0 for nil or a request for
+// -help, 2 for anything else (a bad flag, variable or address, a failure to
+// serve, or profiles not delivered at shutdown).
 func Exit(service string, err error, stderr io.Writer) int {
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
 		return 0
 	default:
-		fmt.Fprintf(stderr, "%s: %v\n", service, err)
+		fmt.Fprintf(stderr, "%s: %s\n", service, strings.ReplaceAll(err.Error(), "\n", "; "))
 		return 2
 	}
 }

@@ -97,6 +97,7 @@ func TestExit(t *testing.T) {
 		{err: nil, want: 0},
 		{err: flag.ErrHelp, want: 0},
 		{err: errors.New("boom"), want: 2, wantStderr: "svc: boom\n"},
+		{err: errors.Join(errors.New("serving: boom"), errors.New("stopping profiling: bang")), want: 2, wantStderr: "svc: serving: boom; stopping profiling: bang\n"},
 		{err: CheckLoopback("0.0.0.0:1"), want: 2, wantStderr: "svc: listen address \"0.0.0.0:1\": not a loopback address"},
 	}
 	for _, tt := range tests {

@@ -5,10 +5,12 @@
 // A service is put together in three steps:
 //
 //  1. parse its flags with [Flags] (environment first, then the command line);
-//  2. build its handler with [Handler] from the service's own [Route]s, on a
-//     registry from [NewRegistry];
-//  3. [Serve] it until the context is done, and map the error to an exit code
-//     with [Exit].
+//  2. build its handler with [Handler] (or [HandlerWithVersion]) from the
+//     service's own [Route]s, on a registry from [NewRegistry];
+//  3. start continuous profiling, off unless configured, with
+//     profiler.Start and the [Profiling] settings from its flags;
+//  4. [Serve] it until the context is done, stop the profiler, and map the
+//     error to an exit code with [Exit].
 package shopsvc
 
 import (
@@ -18,6 +20,7 @@ import (
 	"strconv"
 	"time"
 
+	pyroscopepprof "github.com/grafana/pyroscope-go/http/pprof"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -53,9 +56,19 @@ func NewRegistry() *prometheus.Registry {
 // Handler returns the whole HTTP surface of the service named service: its
 // routes and GET /healthz, each instrumented with the request metrics
 // registered on reg; GET /metrics serving reg; and net/http/pprof's handlers
-// under /debug/pprof/. Neither /metrics nor /debug/pprof is instrumented.
+// under /debug/pprof/, except that the CPU profile (/debug/pprof/profile) is
+// pyroscope-go's, which works as well while profiler.Start's push holds the
+// CPU profiler (net/http/pprof's would answer 500). Neither /metrics nor
+// /debug/pprof is instrumented. The metrics have no version label.
 func Handler(service string, reg *prometheus.Registry, routes ...Route) (http.Handler, error) {
-	m, err := newMetrics(service, reg)
+	return HandlerWithVersion(service, "", reg, routes...)
+}
+
+// HandlerWithVersion is Handler with the request metrics labelled
+// version=version, so that queries can split a service's requests by
+// version; an empty version is no label.
+func HandlerWithVersion(service, version string, reg *prometheus.Registry, routes ...Route) (http.Handler, error) {
+	m, err := newMetrics(service, version, reg)
 	if err != nil {
 		return nil, fmt.Errorf("registering metrics of %s: %w", service, err)
 	}
@@ -67,7 +80,7 @@ func Handler(service string, reg *prometheus.Registry, routes ...Route) (http.Ha
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/profile", pyroscopepprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	return mux, nil
@@ -86,22 +99,31 @@ type metrics struct {
 	errors   *prometheus.CounterVec
 }
 
-func newMetrics(service string, reg prometheus.Registerer) (*metrics, error) {
+// newMetrics registers the request metrics of service on reg, with a
+// constant version label unless version is empty.
+func newMetrics(service, version string, reg prometheus.Registerer) (*metrics, error) {
+	var versioned prometheus.Labels
+	if version != "" {
+		versioned = prometheus.Labels{"version": version}
+	}
 	m := &metrics{
 		service: service,
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: MetricDuration,
 			Help: "Time to answer an HTTP request, by service, route and status code.",
 			// 0.5 ms to about 8 s: the services answer in about a millisecond.
-			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 15),
+			Buckets:     prometheus.ExponentialBuckets(0.0005, 2, 15),
+			ConstLabels: versioned,
 		}, []string{"service", "route", "code"}),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: MetricRequests,
-			Help: "HTTP requests answered, by service, route and status code.",
+			Name:        MetricRequests,
+			Help:        "HTTP requests answered, by service, route and status code.",
+			ConstLabels: versioned,
 		}, []string{"service", "route", "code"}),
 		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: MetricErrors,
-			Help: "HTTP requests answered with a 5xx status, by service and route.",
+			Name:        MetricErrors,
+			Help:        "HTTP requests answered with a 5xx status, by service and route.",
+			ConstLabels: versioned,
 		}, []string{"service", "route"}),
 	}
 	for _, c := range []prometheus.Collector{m.duration, m.requests, m.errors} {
