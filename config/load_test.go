@@ -21,7 +21,7 @@ func TestLoadShopConfig(t *testing.T) {
 		t.Fatalf("%d scenarios, want 1", len(c.Load))
 	}
 	sc := c.Load[0]
-	if sc.Target != "cart" || sc.Method != "POST" || sc.Rate != 100 || sc.Rounds != 14 || sc.MinRounds != 6 || sc.Duration != 1500*time.Millisecond {
+	if sc.Target != "cart" || sc.Method != "POST" || sc.Rate != 200 || sc.Rounds != 14 || sc.MinRounds != 6 || sc.Duration != 1500*time.Millisecond {
 		t.Errorf("scenario %+v", sc)
 	}
 	// Defaults fill what the file leaves out.
