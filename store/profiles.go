@@ -395,6 +395,48 @@ func (s *Store) LabelValues(ctx context.Context, service, label string) ([]strin
 	return values, nil
 }
 
+// Span is when one value of a label was seen in a service's profiles:
+// the first profile's start to the last one's end.
+type Span struct {
+	Service string
+	// Value is the label's value; "" for the series without the label.
+	Value       string
+	First, Last time.Time
+	// Profiles is how many profiles the span holds.
+	Profiles int
+}
+
+// Spans returns, for every service and every value of label in its
+// series (and "" for its series without label), when the profiles of
+// that value were seen: the versions of each service, and since when. They
+// are sorted by service, then by First.
+func (s *Store) Spans(ctx context.Context, label string) ([]Span, error) {
+	q := `SELECT s.service, coalesce(l.value, ''), min(p.from_ns), max(p.until_ns), count(*)
+		FROM profiles p JOIN profile_series s ON s.id = p.series_id
+		LEFT JOIN profile_series_labels l ON l.series_id = s.id AND l.name = ?
+		GROUP BY s.service, coalesce(l.value, '')
+		ORDER BY s.service, min(p.from_ns), coalesce(l.value, '')`
+	rows, err := s.r.QueryContext(ctx, q, label)
+	if err != nil {
+		return nil, fmt.Errorf("listing the spans of %s: %w", label, err)
+	}
+	defer rows.Close()
+	var spans []Span
+	for rows.Next() {
+		var sp Span
+		var first, last int64
+		if err := rows.Scan(&sp.Service, &sp.Value, &first, &last, &sp.Profiles); err != nil {
+			return nil, fmt.Errorf("listing the spans of %s: %w", label, err)
+		}
+		sp.First, sp.Last = time.Unix(0, first), time.Unix(0, last)
+		spans = append(spans, sp)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("listing the spans of %s: %w", label, err)
+	}
+	return spans, nil
+}
+
 // ProfileBytes is the size of the profiles' data in the store, what
 // Retention.MaxBytes bounds. The file is larger: indexes, metadata, and
 // pages freed by Prune, which SQLite reuses but does not give back.

@@ -636,3 +636,31 @@ func TestKillKeepsCommitted(t *testing.T) {
 		t.Errorf("after SIGKILL: %d profiles, want at least the %d committed", len(ps), committed)
 	}
 }
+
+func TestSpans(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, t.TempDir())
+	add(t, s,
+		cpuProfile(t, "cart", map[string]string{"version": "v1"}, t0, 1e9),
+		cpuProfile(t, "cart", map[string]string{"version": "v1", "zone": "b"}, t0.Add(20*time.Second), 1e9),
+		heapProfile(t, "cart", map[string]string{"version": "v1"}, t0.Add(30*time.Second), 1, 1),
+		cpuProfile(t, "cart", map[string]string{"version": "v2"}, t0.Add(time.Minute), 1e9),
+		cpuProfile(t, "pricing", nil, t0.Add(5*time.Second), 1e9),
+	)
+	spans, err := s.Spans(ctx, "version")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, sp := range spans {
+		got = append(got, fmt.Sprintf("%s %q %v %v %d", sp.Service, sp.Value, sp.First.Sub(t0), sp.Last.Sub(t0), sp.Profiles))
+	}
+	want := []string{
+		`cart "v1" 0s 40s 3`,
+		`cart "v2" 1m0s 1m10s 1`,
+		`pricing "" 5s 15s 1`,
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("Spans:\n got %q\nwant %q", got, want)
+	}
+}

@@ -63,6 +63,8 @@ type Receiver struct {
 	// Log, when set, gets a line for each push refused (Warn) or lost to
 	// a failure of the store (Error).
 	Log *slog.Logger
+	// Stored, when set, is called with each profile once it is stored.
+	Stored func(store.Profile)
 }
 
 // ServeHTTP receives one push.
@@ -102,6 +104,9 @@ func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		rc.refuse(w, r, http.StatusInternalServerError, err)
 		return
+	}
+	if rc.Stored != nil {
+		rc.Stored(push.Profile)
 	}
 	// Committed: only now is the push acknowledged. The empty body and no
 	// Content-Type are what a Pyroscope server answers.

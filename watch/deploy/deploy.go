@@ -83,8 +83,9 @@ type Metrics interface {
 type Side struct {
 	// Version is the version label's value; empty when the services'
 	// metrics and profiles carry none, and the window alone selects.
-	Version     string
-	From, Until time.Time
+	Version string    `json:"version,omitempty"`
+	From    time.Time `json:"from"`
+	Until   time.Time `json:"until"`
 }
 
 // String names the side in reports: "version=v2 (18:00:05 to 18:05:05
@@ -294,7 +295,16 @@ func (j *judge) measure(ctx context.Context) error {
 func (j *judge) window(ctx context.Context, s *sideData) error {
 	s.routes, s.cpu, s.heap = map[string]map[string][]prom.Interval{}, map[string]string{}, map[string]string{}
 	for _, svc := range j.spec.Services {
-		ivs, err := j.metrics.Intervals(ctx, prom.Window{Service: svc, Version: s.side.Version, From: s.side.From, Until: s.side.Until, Step: j.spec.Step})
+		w := prom.Window{Service: svc, Version: s.side.Version, From: s.side.From, Until: s.side.Until, Step: j.spec.Step}
+		ivs, err := j.metrics.Intervals(ctx, w)
+		if errors.Is(err, prom.ErrNoData) && w.Version != "" {
+			// Metrics without a version label: the window alone selects,
+			// as the windows of a deploy do not overlap.
+			w.Version = ""
+			if ivs, err = j.metrics.Intervals(ctx, w); err == nil {
+				j.info.Notes = append(j.info.Notes, fmt.Sprintf("%s's request metrics carry no version=%s: its %s window's requests are all those of the window", svc, s.side.Version, s.name))
+			}
+		}
 		if errors.Is(err, prom.ErrNoData) {
 			j.info.Notes = append(j.info.Notes, fmt.Sprintf("%s window: %v", s.name, err))
 			continue
@@ -353,6 +363,13 @@ func (j *judge) costs(ctx context.Context, s *sideData, svc string) error {
 		}
 		line := fmt.Sprintf("%s %d", name, int64(math.Round(req)))
 		n := 0
+		// The profiles of an interval (their midpoints in it) need not
+		// cover it exactly: uploads drift, and one may cover 0.9 or 1.1
+		// of a step. The requests they saw are the interval's rate over
+		// the time they cover, where a profile says how long it covers
+		// (CPU profiles do; godeltaprof's heap profiles do not, and take
+		// the CPU profiles' cover).
+		covered := 1.0
 		for _, kind := range []Kind{CPU, Heap} {
 			p, err := j.profiles.Merge(ctx, svc, s.side.Version, kind, end.Add(-j.spec.Step), end)
 			if err != nil {
@@ -361,10 +378,13 @@ func (j *judge) costs(ctx context.Context, s *sideData, svc string) error {
 			if p == nil {
 				continue
 			}
+			if p.DurationNanos > 0 {
+				covered = float64(p.DurationNanos) / float64(j.spec.Step)
+			}
 			if kind == CPU {
-				line += fmt.Sprintf(" %g cpu-sec/op", analyze.Total(p, "cpu")/1e9/req)
+				line += fmt.Sprintf(" %g cpu-sec/op", analyze.Total(p, "cpu")/1e9/(req*covered))
 			} else {
-				line += fmt.Sprintf(" %g B/op", analyze.Total(p, "alloc_space")/req)
+				line += fmt.Sprintf(" %g B/op", analyze.Total(p, "alloc_space")/(req*covered))
 			}
 			n++
 		}

@@ -3,6 +3,7 @@ package shopsvc
 import (
 	"io"
 	"log/slog"
+	"time"
 
 	"github.com/perfgate/perfgate/profiler"
 )
@@ -12,7 +13,7 @@ const DefaultEnv = "dev"
 
 // ProfilingKnobs names the knobs of Profiling, for the error of a
 // profiler.Start that refused them.
-const ProfilingKnobs = "-profile-url, -version, -env (SHOP_PROFILE_URL, SHOP_VERSION, SHOP_ENV)"
+const ProfilingKnobs = "-profile-url, -profile-upload, -version, -env (SHOP_PROFILE_URL, SHOP_PROFILE_UPLOAD, SHOP_VERSION, SHOP_ENV)"
 
 // Profiling is a service's continuous profiling, off unless URL is set,
 // and its version, which labels both its profiles and its request metrics.
@@ -20,6 +21,10 @@ type Profiling struct {
 	// URL is where profiles are pushed (-profile-url, SHOP_PROFILE_URL):
 	// perfgate watch or a Grafana Pyroscope server. Empty: none are.
 	URL string
+	// Upload is how often profiles are pushed (-profile-upload,
+	// SHOP_PROFILE_UPLOAD); 0 is pyroscope-go's 15 s. Short uploads make
+	// short windows possible: a demo's, a test's.
+	Upload time.Duration
 	// Version is the version of the build (-version, SHOP_VERSION): the
 	// version label of the profiles and of the request metrics. Empty:
 	// neither has one, and /metrics reads as it did before the label
@@ -30,12 +35,15 @@ type Profiling struct {
 	Env string
 }
 
-// ProfilingFlags defines -profile-url, -version and -env, whose defaults
-// come from SHOP_PROFILE_URL, SHOP_VERSION and SHOP_ENV.
+// ProfilingFlags defines -profile-url, -profile-upload, -version and -env,
+// whose defaults come from SHOP_PROFILE_URL, SHOP_PROFILE_UPLOAD,
+// SHOP_VERSION and SHOP_ENV.
 func (f *Flags) ProfilingFlags() *Profiling {
 	p := &Profiling{}
 	f.StringVar(&p.URL, "profile-url", "", "push continuous profiles (pyroscope-go) to this perfgate watch or Pyroscope server, e.g. http://127.0.0.1:4040; empty: off")
 	f.Env("profile-url", "SHOP_PROFILE_URL")
+	f.DurationVar(&p.Upload, "profile-upload", 0, "how often profiles are pushed; 0: every 15s")
+	f.Env("profile-upload", "SHOP_PROFILE_UPLOAD")
 	f.StringVar(&p.Version, "version", "", "version of this build: the version label of the request metrics and of the profiles; empty: no label")
 	f.Env("version", "SHOP_VERSION")
 	f.StringVar(&p.Env, "env", DefaultEnv, "env label of the profiles")
@@ -52,6 +60,7 @@ func (f *Flags) ProfilingFlags() *Profiling {
 func (p *Profiling) Config(service string, stderr io.Writer) profiler.Config {
 	return profiler.Config{
 		ServerAddress: p.URL,
+		UploadRate:    p.Upload,
 		Service:       service,
 		Version:       p.Version,
 		Environment:   p.Env,

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestProfilingFlags(t *testing.T) {
@@ -19,8 +20,8 @@ func TestProfilingFlags(t *testing.T) {
 		want Profiling
 	}{
 		{name: "default: off, no version", want: Profiling{Env: "dev"}},
-		{name: "env", env: map[string]string{"SHOP_PROFILE_URL": "http://127.0.0.1:4040", "SHOP_VERSION": "v2", "SHOP_ENV": "staging"},
-			want: Profiling{URL: "http://127.0.0.1:4040", Version: "v2", Env: "staging"}},
+		{name: "env", env: map[string]string{"SHOP_PROFILE_URL": "http://127.0.0.1:4040", "SHOP_PROFILE_UPLOAD": "2s", "SHOP_VERSION": "v2", "SHOP_ENV": "staging"},
+			want: Profiling{URL: "http://127.0.0.1:4040", Upload: 2 * time.Second, Version: "v2", Env: "staging"}},
 		{name: "flags win", env: map[string]string{"SHOP_VERSION": "v2", "SHOP_ENV": "staging"}, args: []string{"-version", "v3", "-env", "prod", "-profile-url", "http://[::1]:4040"},
 			want: Profiling{URL: "http://[::1]:4040", Version: "v3", Env: "prod"}},
 		{name: "empty env is unset", env: map[string]string{"SHOP_PROFILE_URL": "", "SHOP_VERSION": "", "SHOP_ENV": ""}, want: Profiling{Env: "dev"}},
@@ -36,7 +37,7 @@ func TestProfilingFlags(t *testing.T) {
 				t.Errorf("got %+v, want %+v", *p, tt.want)
 			}
 			c := p.Config("pricing", io.Discard)
-			if c.ServerAddress != tt.want.URL || c.Service != "pricing" || c.Version != tt.want.Version || c.Environment != tt.want.Env {
+			if c.ServerAddress != tt.want.URL || c.Service != "pricing" || c.Version != tt.want.Version || c.Environment != tt.want.Env || c.UploadRate != tt.want.Upload {
 				t.Errorf("Config: %+v from %+v", c, *p)
 			}
 			if c.PprofAddr != "" || c.Logger == nil {
