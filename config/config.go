@@ -167,7 +167,8 @@ type Side struct {
 	// the working tree as it is, uncommitted edits included.
 	Ref string `yaml:"ref"`
 	// Env is added to the environment of builds, benchmark runs and
-	// services.
+	// services. For services, its values take the placeholders of a
+	// service's args ({addr}, {NAME}).
 	Env map[string]string `yaml:"env"`
 	// Tags are build tags.
 	Tags []string `yaml:"tags"`

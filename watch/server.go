@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -135,7 +136,8 @@ func NewServer(o Options) (*Server, error) {
 }
 
 // Handler is the Server's HTTP interface: POST /ingest, GET /metrics, the
-// page at /, and the deploys' files under /deploys/.
+// page at /, the deploys' files under /deploys/, and GET /healthz (200,
+// without credentials: for a supervisor's readiness check).
 func (s *Server) Handler() http.Handler {
 	rc := &Receiver{Store: s.o.Store, Limits: s.o.Limits, Auth: s.o.Auth, Log: s.o.Log, Stored: func(p store.Profile) {
 		s.stored.WithLabelValues(KindOf(p.Types)).Inc()
@@ -145,6 +147,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /metrics", s.auth(promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg})))
 	mux.Handle("GET /deploys/", s.auth(http.StripPrefix("/deploys/", http.FileServer(http.Dir(filepath.Join(s.o.Dir, DeploysDir))))))
 	mux.Handle("GET /{$}", s.auth(http.HandlerFunc(s.page)))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
 	return mux
 }
 

@@ -52,8 +52,12 @@ func TestListen(t *testing.T) {
 func push(t *testing.T, h http.Handler, token, kind, service, version string, from time.Time) {
 	t.Helper()
 	f := loadFixture(t, kind)
+	name := service + "{env=staging,version=" + version + "}"
+	if version == "" {
+		name = service + "{env=staging}"
+	}
 	r := f.request(t, map[string]string{
-		"name":  service + "{env=staging,version=" + version + "}",
+		"name":  name,
 		"from":  strconv.FormatInt(from.UnixNano(), 10),
 		"until": strconv.FormatInt(from.Add(5*time.Second).UnixNano(), 10),
 	}, nil)
@@ -109,6 +113,7 @@ func TestServer(t *testing.T) {
 	}
 	for i := range 4 {
 		push(t, h, "secret", "cpu", "cart", "v2", d0.Add(20*time.Second+time.Duration(i)*5*time.Second))
+		push(t, h, "secret", "cpu", "pricing", "", d0.Add(time.Duration(i)*10*time.Second))
 	}
 
 	get := func(path, token string) (int, string) {
@@ -125,6 +130,9 @@ func TestServer(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(b)
 	}
+	if code, body := get("/healthz", ""); code != http.StatusOK || body != "ok\n" {
+		t.Errorf("GET /healthz: %d %q, want 200 without credentials", code, body)
+	}
 	for _, path := range []string{"/", "/metrics", "/deploys/"} {
 		if code, _ := get(path, ""); code != http.StatusUnauthorized {
 			t.Errorf("GET %s without the token: %d, want 401", path, code)
@@ -139,8 +147,9 @@ func TestServer(t *testing.T) {
 	if err := srv.Round(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, page := get("/", "secret"); !strings.Contains(page, "waiting until 18:00:31") || !strings.Contains(page, "<td>cart</td><td><code>v2</code>") {
-		t.Errorf("the page does not show the deploy waiting, or v2:\n%s", page)
+	if _, page := get("/", "secret"); !strings.Contains(page, "waiting until 18:00:31") || !strings.Contains(page, "<td>cart</td><td><code>v2</code>") ||
+		!strings.Contains(page, "<td>pricing</td><td><em>no version label") {
+		t.Errorf("the page does not show the deploy waiting, v2, or pricing without a version:\n%s", page)
 	}
 	now = d0.Add(40 * time.Second)
 	for range 2 { // the second round finds it judged
@@ -175,10 +184,10 @@ func TestServer(t *testing.T) {
 	}
 	_, metrics := get("/metrics", "secret")
 	for _, want := range []string{
-		`perfgate_watch_ingest_requests_total{code="200"} 12`,
-		`perfgate_watch_profiles_total{type="cpu"} 8`,
+		`perfgate_watch_ingest_requests_total{code="200"} 16`,
+		`perfgate_watch_profiles_total{type="cpu"} 12`,
 		`perfgate_watch_profiles_total{type="heap"} 4`,
-		`perfgate_watch_series 2`,
+		`perfgate_watch_series 3`,
 		`perfgate_watch_deploy_verdicts_total{outcome="error"} 1`,
 		`perfgate_watch_deploy_verdict_timestamp_seconds{outcome="error",previous="v1",service="cart",version="v2"} ` + strconv.FormatFloat(float64(d.At.Unix()), 'g', -1, 64),
 	} {

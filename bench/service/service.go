@@ -37,7 +37,8 @@ type Spec struct {
 	// host:port perfgate gives the service, {NAME} for the address of the
 	// service called NAME (started before this one).
 	Args []string `yaml:"args"`
-	// Env is added to the service's environment (after the side's).
+	// Env is added to the service's environment (after the side's). Its
+	// values, and those of the side's env, take the placeholders of Args.
 	Env map[string]string `yaml:"env"`
 	// Ready is the path that answers 2xx once the service is ready.
 	Ready string `yaml:"ready"`
@@ -142,13 +143,23 @@ func start(ctx context.Context, s Spec, binary string, env []string, addrs map[s
 	if err != nil {
 		return nil, err
 	}
-	args := make([]string, len(s.Args))
-	for i, a := range s.Args {
+	fill := func(a string) string {
 		a = strings.ReplaceAll(a, "{addr}", addr)
 		for name, other := range addrs {
 			a = strings.ReplaceAll(a, "{"+name+"}", other)
 		}
-		args[i] = a
+		return a
+	}
+	args := make([]string, len(s.Args))
+	for i, a := range s.Args {
+		args[i] = fill(a)
+	}
+	// The environment's values take the same placeholders: a side's env
+	// can point its services at another service (SHOP_PROFILE_URL:
+	// http://{watch}).
+	env = slices.Clone(env)
+	for i, kv := range env {
+		env[i] = fill(kv)
 	}
 	logf, err := os.Create(logFile)
 	if err != nil {
@@ -157,7 +168,10 @@ func start(ctx context.Context, s Spec, binary string, env []string, addrs map[s
 	// The process lives until Stop, not until ctx is done: Stop ends it
 	// in order, and a cancelled ctx leads to Stop through the caller.
 	cmd := proc.Command(context.WithoutCancel(ctx), binary, args...)
-	cmd.Env = append(slices.Clone(env), sortedEnv(s.Env)...)
+	cmd.Env = append(env, sortedEnv(s.Env)...)
+	for i := len(env); i < len(cmd.Env); i++ {
+		cmd.Env[i] = fill(cmd.Env[i])
+	}
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		logf.Close()

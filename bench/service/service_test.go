@@ -44,8 +44,8 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// serve listens on the address after -addr and answers /healthz, and
-// /args with its arguments.
+// serve listens on the address after -addr and answers /healthz, /args
+// with its arguments and /env with $PEER and $SELF.
 func serve() {
 	var addr string
 	for i, a := range os.Args {
@@ -63,6 +63,8 @@ func serve() {
 		switch r.URL.Path {
 		case "/args":
 			io.WriteString(w, strings.Join(os.Args[1:], " "))
+		case "/env":
+			io.WriteString(w, os.Getenv("PEER")+" "+os.Getenv("SELF"))
 		case "/healthz":
 			io.WriteString(w, "ok")
 		default:
@@ -72,9 +74,9 @@ func serve() {
 }
 
 func TestStartStop(t *testing.T) {
-	spec := Spec{Name: "svc", Args: []string{"-addr", "{addr}", "-peer", "http://{db}/x"}, StartTimeout: 10 * time.Second}
+	spec := Spec{Name: "svc", Args: []string{"-addr", "{addr}", "-peer", "http://{db}/x"}, Env: map[string]string{"SELF": "{addr}"}, StartTimeout: 10 * time.Second}
 	log := filepath.Join(t.TempDir(), "svc.log")
-	p, err := Start(context.Background(), spec, os.Args[0], append(os.Environ(), "SERVICE_TEST_MODE=serve"),
+	p, err := Start(context.Background(), spec, os.Args[0], append(os.Environ(), "SERVICE_TEST_MODE=serve", "PEER=http://{db}"),
 		map[string]string{"db": "127.0.0.1:5432"}, log)
 	if err != nil {
 		t.Fatal(err)
@@ -88,6 +90,15 @@ func TestStartStop(t *testing.T) {
 	resp.Body.Close()
 	if want := "-addr " + p.Addr + " -peer http://127.0.0.1:5432/x"; string(args) != want {
 		t.Errorf("args %q, want %q", args, want)
+	}
+	resp, err = http.Get("http://" + p.Addr + "/env")
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if want := "http://127.0.0.1:5432 " + p.Addr; string(env) != want {
+		t.Errorf("env %q, want %q: placeholders filled", env, want)
 	}
 	if err := p.ResetPeak(); err != nil {
 		t.Error(err)

@@ -27,6 +27,7 @@ import (
 	"github.com/perfgate/perfgate/internal/proc"
 	"github.com/perfgate/perfgate/internal/promtest"
 	"github.com/perfgate/perfgate/rundir"
+	"github.com/perfgate/perfgate/store"
 	"github.com/perfgate/perfgate/watch"
 	"github.com/perfgate/perfgate/watch/grafana"
 )
@@ -395,5 +396,107 @@ func TestWatchFaults(t *testing.T) {
 				t.Errorf("exit %d, stderr %q: want exit 2 and one line with %q", code, stderr, tt.want)
 			}
 		})
+	}
+}
+
+// TestWatchKilled kills perfgate watch with SIGKILL while services push
+// to it: every push it answered 200 is in its store after, and a watch
+// started again on the same data serves it.
+func TestWatchKilled(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "perfgate")
+	if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("building perfgate: %v\n%s", err, out)
+	}
+	fixture := func(suffix string) []byte {
+		b, err := os.ReadFile(filepath.Join("../../watch/testdata/pyroscope", "ingest-cpu."+suffix))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	line, _, _ := strings.Cut(string(fixture("request.txt")), "\n")
+	target := strings.Fields(line)[1]
+	body, contentType := fixture("body.bin"), string(fixture("content-type.txt"))
+	data := filepath.Join(dir, "data")
+	start := func() (*exec.Cmd, string) {
+		cmd := exec.CommandContext(ctx, bin, "watch", "--listen", "127.0.0.1:0", "--data", data)
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var stderr lockedBuffer
+		cmd.Stderr = &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		first, err := bufio.NewReader(out).ReadString('\n')
+		addr, ok := strings.CutPrefix(strings.TrimSpace(first), "listening on ")
+		if !ok {
+			t.Fatalf("first line %q (%v)\n%s", first, err, stderr.String())
+		}
+		return cmd, addr
+	}
+	cmd, addr := start()
+	var acked sync.WaitGroup
+	var mu sync.Mutex
+	ok := 0
+	for range 4 {
+		acked.Add(1)
+		go func() {
+			defer acked.Done()
+			for {
+				resp, err := http.Post(addr+target, contentType, bytes.NewReader(body))
+				if err != nil {
+					return // killed
+				}
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusOK {
+					mu.Lock()
+					ok++
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	time.Sleep(1500 * time.Millisecond)
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	acked.Wait()
+	if ok == 0 {
+		t.Fatal("no push was answered 200 before the kill")
+	}
+
+	st, err := store.Open(ctx, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps, err := st.Profiles(ctx, store.Query{})
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d pushes acknowledged before SIGKILL, %d profiles in the store after", ok, len(ps))
+	if len(ps) < ok {
+		t.Errorf("%d profiles in the store, %d pushes acknowledged: some were lost", len(ps), ok)
+	}
+
+	cmd, addr = start()
+	defer func() {
+		cmd.Process.Signal(os.Interrupt)
+		cmd.Wait()
+	}()
+	resp, err := http.Get(addr + "/")
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("the page after restart: %v %v", err, resp)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(page), "<td>pyrotest.app</td>") {
+		t.Errorf("the page after restart does not list pyrotest.app:\n%s", page)
 	}
 }
