@@ -221,8 +221,13 @@ func (s *Server) Round(ctx context.Context) error {
 			pending = append(pending, d)
 			continue
 		}
-		if err := s.judge(ctx, d); err != nil {
+		retry, err := s.judge(ctx, d, now)
+		if err != nil {
 			errs = append(errs, err)
+		}
+		if retry != nil {
+			d.Error = "not judged yet, will try again: " + text.OneLine(retry.Error())
+			pending = append(pending, d)
 		}
 	}
 	s.mu.Lock()
@@ -237,16 +242,17 @@ func (s *Server) deployDir(id string) string {
 }
 
 // judge decides d and records it: its directory, its metrics, the
-// webhook. A deploy that cannot be judged is recorded with its error, and
-// not tried again.
-func (s *Server) judge(ctx context.Context, d Deploy) error {
+// webhook. A deploy whose judgement failed (Prometheus down, say) is
+// tried again at the next rounds, for as long as its head window lasted,
+// and its failure returned as retry; after that, or at once when there is
+// no Prometheus, it is recorded with its error and not tried again.
+func (s *Server) judge(ctx context.Context, d Deploy, now time.Time) (retry, err error) {
 	dir := s.deployDir(d.ID)
 	// A directory without a record is a judgement cut short: start over.
 	if err := os.RemoveAll(dir); err != nil {
-		return fmt.Errorf("clearing %s: %w", dir, err)
+		return nil, fmt.Errorf("clearing %s: %w", dir, err)
 	}
 	var v *analyze.Verdict
-	var err error
 	if s.o.Metrics == nil {
 		err = errors.New("no Prometheus configured (watch.prometheus): a deploy's response times come from the services' request metrics")
 	} else {
@@ -254,17 +260,24 @@ func (s *Server) judge(ctx context.Context, d Deploy) error {
 		v, err = deploy.Judge(ctx, dir, spec, s.o.Metrics, s.o.Profiles)
 	}
 	if ctx.Err() != nil {
-		return ctx.Err()
+		return nil, ctx.Err()
+	}
+	if err != nil && s.o.Metrics != nil && now.Before(d.Head.Until.Add(d.Head.Until.Sub(d.Head.From))) {
+		s.o.Log.Warn("judging a deploy: will try again", "id", d.ID, "err", text.OneLine(err.Error()))
+		if rerr := os.RemoveAll(dir); rerr != nil {
+			return err, fmt.Errorf("clearing %s: %w", dir, rerr)
+		}
+		return err, nil
 	}
 	d.Decided = s.o.Now().UTC()
 	if err != nil {
 		d.Outcome, d.Error = analyze.Error, text.OneLine(err.Error())
 		v = analyze.Failed(d.Error)
 		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return fmt.Errorf("recording deploy %s: %w", d.ID, err)
+			return nil, fmt.Errorf("recording deploy %s: %w", d.ID, err)
 		}
 		if err := rundir.WriteVerdict(filepath.Join(dir, rundir.VerdictFile), v); err != nil {
-			return err
+			return nil, err
 		}
 	} else {
 		d.Outcome = v.Verdict
@@ -283,12 +296,12 @@ func (s *Server) judge(ctx context.Context, d Deploy) error {
 	}
 	data, err := json.MarshalIndent(d, "", "  ")
 	if err != nil {
-		return fmt.Errorf("recording deploy %s: %w", d.ID, err)
+		return nil, fmt.Errorf("recording deploy %s: %w", d.ID, err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, DeployFile), append(data, '\n'), 0o644); err != nil {
-		return fmt.Errorf("recording deploy %s: %w", d.ID, err)
+		return nil, fmt.Errorf("recording deploy %s: %w", d.ID, err)
 	}
-	return nil
+	return nil, nil
 }
 
 // WebhookBody is what a webhook receives for each deploy: the deploy and

@@ -16,6 +16,7 @@ import (
 
 	"github.com/perfgate/perfgate/analyze"
 	"github.com/perfgate/perfgate/store"
+	"github.com/perfgate/perfgate/watch/prom"
 )
 
 func TestListen(t *testing.T) {
@@ -194,5 +195,53 @@ func TestServer(t *testing.T) {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("/metrics has no %q", want)
 		}
+	}
+}
+
+// TestServerRetries: a deploy whose Prometheus is down is tried again at
+// each round while its head window's length has not passed since it
+// ended, shown waiting with the reason, then recorded with its error.
+func TestServerRetries(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	down := httptest.NewServer(http.NotFoundHandler())
+	down.Close()
+	metrics, err := prom.New(down.URL, prom.DefaultMetrics)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := d0
+	srv, err := NewServer(Options{
+		Store: st, Dir: t.TempDir(), Metrics: metrics,
+		Windows: Windows{Warmup: time.Second, Window: 10 * time.Second}, Step: 5 * time.Second,
+		Thresholds: analyze.DefaultThresholds, Now: func() time.Time { return now },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := srv.Handler()
+	for i := range 4 {
+		push(t, h, "", "cpu", "cart", "v1", d0.Add(time.Duration(i)*5*time.Second))
+		push(t, h, "", "cpu", "cart", "v2", d0.Add(20*time.Second+time.Duration(i)*5*time.Second))
+	}
+	now = d0.Add(35 * time.Second) // the head window ended at 18:00:31
+	if err := srv.Round(ctx); err != nil {
+		t.Fatal(err)
+	}
+	deploys, _ := srv.Deploys()
+	if len(deploys) != 1 || deploys[0].Outcome != "" || !strings.Contains(deploys[0].Error, "will try again") || !strings.Contains(deploys[0].Error, "querying prometheus") {
+		t.Fatalf("deploys %+v, want one waiting, to be tried again", deploys)
+	}
+	now = d0.Add(42 * time.Second) // a window after its end: given up
+	if err := srv.Round(ctx); err != nil {
+		t.Fatal(err)
+	}
+	deploys, _ = srv.Deploys()
+	if len(deploys) != 1 || deploys[0].Outcome != analyze.Error || !strings.Contains(deploys[0].Error, "querying prometheus") || strings.Contains(deploys[0].Error, "\n") {
+		t.Fatalf("deploys %+v, want one recorded with Prometheus's error in one line", deploys)
 	}
 }

@@ -171,11 +171,12 @@ func TestWatchDeploy(t *testing.T) {
 	}))
 	defer webhook.Close()
 
-	// Staging's windows are not interleaved as the gate's rounds are: a
-	// service's CPU time per request follows the machine's other load,
-	// which on this shared 2-core machine moves it by half between two
-	// windows of the same build. The CPU threshold absorbs that; the
-	// response times and the explanation carry the verdict.
+	// Staging's windows are not interleaved as the gate's rounds are: the
+	// figures follow the machine's other load between two windows, which
+	// on this shared 2-core machine (other tests running) moves a
+	// service's CPU time per request by half and its response times by a
+	// tenth. The thresholds absorb that, as a staging's should its own
+	// drift; v2's regression is four times the latency.
 	data := filepath.Join(dir, "data")
 	cfg := filepath.Join(dir, "perfgate.yml")
 	writeFiles(t, dir, map[string]string{"perfgate.yml": fmt.Sprintf(`watch:
@@ -187,7 +188,7 @@ func TestWatchDeploy(t *testing.T) {
   window: 24s
   step: 4s
   webhook: %s
-thresholds: {sec/op: 5%%, p50-sec: 10%%, p90-sec: 10%%, p99-sec: 10%%, cpu-sec/op: 100%%}
+thresholds: {sec/op: 20%%, p50-sec: 20%%, p90-sec: 25%%, p99-sec: 50%%, cpu-sec/op: 100%%}
 `, s.watch, data, prom.URL, webhook.URL)})
 
 	// perfgate watch, in this process, until the test ends.
