@@ -326,8 +326,9 @@ func asTime(ps []*profile.Profile) []*profile.Profile {
 }
 
 // loadTime returns the time profiles of a scenario's services: their CPU
-// profiles as on-CPU time and, where traces were taken, their off-CPU time
-// by kind, each per request.
+// profiles as on-CPU time and, where traces were taken (or off-CPU time
+// profiles derived otherwise), their off-CPU time by kind, each per
+// request.
 func (x *explainer) loadTime(e *analyze.Explanation, src source) sides {
 	name, _ := analyze.ParseLoadName(src.benchmark)
 	var ps sides
@@ -342,6 +343,15 @@ func (x *explainer) loadTime(e *analyze.Explanation, src source) sides {
 		if p.CPU != "" && p.Work > 0 {
 			if prof, ok := x.read(e, p.CPU); ok {
 				ps[s] = append(ps[s], analyze.ProfileSide{Service: p.Service, Kind: offcpu.OnCPU, Profiles: asTime([]*profile.Profile{prof}), Work: p.Work})
+			}
+		}
+		if p.Work > 0 {
+			for _, kind := range offcpu.Kinds {
+				if f := p.OffCPU[kind]; f != "" {
+					if prof, ok := x.read(e, f); ok {
+						ps[s] = append(ps[s], analyze.ProfileSide{Service: p.Service, Kind: kind, Profiles: []*profile.Profile{prof}, Work: p.Work})
+					}
+				}
 			}
 		}
 		if p.Trace == "" || p.TraceWork <= 0 {

@@ -222,6 +222,10 @@ type Profile struct {
 	// Block and Mutex are a benchmark's contention profiles.
 	Block string `json:"block,omitempty"`
 	Mutex string `json:"mutex,omitempty"`
+	// OffCPU are time profiles of a service's off-CPU time by kind
+	// ("network", "sync"), over Work, derived where there is no trace:
+	// a deploy's, from its goroutine profiles (offcpu.FromGoroutines).
+	OffCPU map[string]string `json:"off_cpu,omitempty"`
 	// Trace is a service's execution trace, over part of the profiled
 	// load; TraceWork the requests the load completed while it ran.
 	Trace     string  `json:"trace,omitempty"`

@@ -239,6 +239,11 @@ type Query struct {
 	// [From, Until): a profile belongs to one instant, so that windows
 	// laid end to end share none. A zero time leaves that end open.
 	From, Until time.Time
+	// Sum makes Merge add the values of every sample type, those of
+	// Average aggregation too: the goroutines seen over all the
+	// snapshots, say, rather than their mean, which integer values round
+	// away when it is below one.
+	Sum bool
 }
 
 // where is q as an SQL condition on profiles p and profile_series s,
@@ -569,7 +574,7 @@ func (s *Store) Merge(ctx context.Context, q Query) (*profile.Profile, error) {
 		scale := false
 		for j, t := range p.Types {
 			ratios[j] = 1
-			if t.Aggregation == Average {
+			if t.Aggregation == Average && !q.Sum {
 				ratios[j] = 1 / float64(perSeries[keys[i]])
 				scale = scale || ratios[j] != 1
 			}

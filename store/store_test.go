@@ -548,6 +548,7 @@ func TestMerge(t *testing.T) {
 		{"cpu of v2", Query{Service: "cart", Type: "cpu", Labels: map[string]string{"version": "v2"}}, "cpu", 8e9},
 		{"alloc of v1 sums", Query{Service: "cart", Type: "alloc_space", Labels: map[string]string{"version": "v1"}}, "alloc_space", 16},
 		{"inuse of v1 averages per series", Query{Service: "cart", Type: "alloc_space", Labels: map[string]string{"version": "v1"}}, "inuse_space", 1200},
+		{"inuse of v1 summed, with Sum", Query{Service: "cart", Type: "alloc_space", Labels: map[string]string{"version": "v1"}, Sum: true}, "inuse_space", 1400},
 	} {
 		p, err := s.Merge(ctx, tc.q)
 		if err != nil {

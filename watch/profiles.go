@@ -47,6 +47,27 @@ func (sp StoreProfiles) Merge(ctx context.Context, service, version string, kind
 	return p, nil
 }
 
+// Goroutines implements deploy.Profiles.
+func (sp StoreProfiles) Goroutines(ctx context.Context, service, version string, from, until time.Time) (*profile.Profile, float64, error) {
+	q := store.Query{Service: service, Type: "goroutine", From: from, Until: until, Sum: true}
+	if version != "" {
+		q.Labels = map[string]string{VersionLabel: version}
+	}
+	ps, err := sp.Store.Profiles(ctx, q)
+	if err != nil || len(ps) == 0 {
+		return nil, 0, err
+	}
+	series := map[string]bool{}
+	for _, p := range ps {
+		series[fmt.Sprint(p.Labels)] = true
+	}
+	p, err := sp.Store.Merge(ctx, q)
+	if p == nil || err != nil {
+		return nil, 0, err
+	}
+	return p, float64(len(ps)) / float64(len(series)), nil
+}
+
 // PyroscopeProfiles is the deploy.Profiles of a Grafana Pyroscope server:
 // what watch reads when the profiles are kept there rather than in its
 // store. A service is the series' service_name (pyroscope-go's
@@ -80,6 +101,13 @@ func (pp PyroscopeProfiles) Merge(ctx context.Context, service, version string, 
 		return nil, nil
 	}
 	return p, nil
+}
+
+// Goroutines implements deploy.Profiles: Pyroscope merges a window's
+// goroutine profiles without saying how many snapshots they were, so
+// there is no off-CPU view from it.
+func (pp PyroscopeProfiles) Goroutines(context.Context, string, string, time.Time, time.Time) (*profile.Profile, float64, error) {
+	return nil, 0, nil
 }
 
 // Selector is the label selector of service's (and version's) series.

@@ -174,9 +174,10 @@ func TestWatchDeploy(t *testing.T) {
 	// Staging's windows are not interleaved as the gate's rounds are: the
 	// figures follow the machine's other load between two windows, which
 	// on this shared 2-core machine (other tests running) moves a
-	// service's CPU time per request by half and its response times by a
-	// tenth. The thresholds absorb that, as a staging's should its own
-	// drift; v2's regression is four times the latency.
+	// service's CPU time per request by half, its mean response time by a
+	// tenth and its p99 (from histogram buckets, 400 requests an interval)
+	// by 70%. The thresholds absorb that, as a staging's should its own
+	// drift; v2's regression is four to seven times the latency.
 	data := filepath.Join(dir, "data")
 	cfg := filepath.Join(dir, "perfgate.yml")
 	writeFiles(t, dir, map[string]string{"perfgate.yml": fmt.Sprintf(`watch:
@@ -188,7 +189,7 @@ func TestWatchDeploy(t *testing.T) {
   window: 24s
   step: 4s
   webhook: %s
-thresholds: {sec/op: 20%%, p50-sec: 20%%, p90-sec: 25%%, p99-sec: 50%%, cpu-sec/op: 100%%}
+thresholds: {sec/op: 20%%, p50-sec: 20%%, p90-sec: 50%%, p99-sec: 100%%, cpu-sec/op: 100%%}
 `, s.watch, data, prom.URL, webhook.URL)})
 
 	// perfgate watch, in this process, until the test ends.
@@ -241,18 +242,26 @@ thresholds: {sec/op: 20%%, p50-sec: 20%%, p90-sec: 25%%, p99-sec: 50%%, cpu-sec/
 	if r := findResult(v, checkout, "sec/op"); r == nil || !r.Regression || float64(r.Delta) < 0.3 {
 		t.Errorf("cart's checkout sec/op: %+v, want a regression of 30%% or more", r)
 	}
-	// The cause: pricing computing SHA-256 on every request, now that its
-	// cache is off, among the first functions of checkout's explanation.
-	var causes []string
-	for _, e := range v.Explanations {
-		if e.Benchmark == (analyze.LoadName{Scenario: "checkout"}).String() {
-			for _, h := range e.Hot[:min(3, len(e.Hot))] {
-				causes = append(causes, h.Service+" "+h.Function)
-			}
+	// The causes, as the gate names them: first cart's handler waiting on
+	// its calls (off-CPU, from the goroutine profiles), through
+	// Cart.checkout; and, on-CPU, pricing computing SHA-256 on every
+	// request now that its cache is off.
+	var e *analyze.Explanation
+	for i := range v.Explanations {
+		if v.Explanations[i].Benchmark == (analyze.LoadName{Scenario: "checkout"}).String() {
+			e = &v.Explanations[i]
 		}
 	}
-	if !slices.ContainsFunc(causes, func(c string) bool { return strings.HasPrefix(c, "pricing ") && strings.Contains(c, "sha256") }) {
-		t.Errorf("checkout's first causes %q, want pricing's SHA-256 among them (the price cache is off)", causes)
+	if e == nil || len(e.Hot) == 0 {
+		t.Fatalf("no explanation of checkout's latency with functions among %+v", v.Explanations)
+	}
+	if h := e.Hot[0]; h.Service != "cart" || h.Kind == "on-cpu" || !slices.ContainsFunc(h.Path, func(f string) bool { return strings.HasSuffix(f, ".(*Cart).checkout") }) {
+		t.Errorf("first cause %s (%s, %s) by %q, want cart waiting off-CPU through Cart.checkout; all: %+v", h.Function, h.Service, h.Kind, h.Path, e.Hot)
+	}
+	if !slices.ContainsFunc(e.Hot, func(h analyze.Hot) bool {
+		return h.Service == "pricing" && h.Kind == "on-cpu" && strings.Contains(h.Function, "sha256")
+	}) {
+		t.Errorf("pricing's SHA-256 is not among checkout's causes: %+v", e.Hot)
 	}
 	report := readFile(t, filepath.Join(run, "report.txt"))
 	if !strings.Contains(report, checkout) {

@@ -46,6 +46,7 @@ import (
 	"github.com/google/pprof/profile"
 
 	"github.com/perfgate/perfgate/analyze"
+	"github.com/perfgate/perfgate/analyze/offcpu"
 	"github.com/perfgate/perfgate/analyze/report"
 	"github.com/perfgate/perfgate/bench/load"
 	"github.com/perfgate/perfgate/gate"
@@ -72,6 +73,11 @@ type Profiles interface {
 	// [from, until), merged into one; nil, with no error, when there are
 	// none.
 	Merge(ctx context.Context, service, version string, kind Kind, from, until time.Time) (*profile.Profile, error)
+	// Goroutines returns the goroutine profiles selected as Merge selects
+	// them, their values summed (the goroutines seen over all of them),
+	// and how many snapshots of each instance they are; nil, with no
+	// error, when there are none, or when the source cannot tell.
+	Goroutines(ctx context.Context, service, version string, from, until time.Time) (p *profile.Profile, snapshots float64, err error)
 }
 
 // Metrics is where the services' request figures come from: Prometheus.
@@ -210,7 +216,10 @@ type sideData struct {
 	// files are, per service, its window's merged profiles (relative to
 	// the run directory), "" where there were none.
 	cpu, heap map[string]string
-	out       bytes.Buffer
+	// offCPU are, per service, its requests' off-CPU time profiles by
+	// kind, from its goroutine profiles.
+	offCPU map[string]map[string]string
+	out    bytes.Buffer
 }
 
 // measure fills the run directory: both sides' results and profiles.
@@ -260,10 +269,10 @@ func (j *judge) measure(ctx context.Context) error {
 				// The route's requests are explained by every service's
 				// CPU time, per request of the route.
 				for _, other := range j.spec.Services {
-					if f := s.cpu[other]; f != "" {
+					if s.cpu[other] != "" || s.offCPU[other] != nil {
 						j.info.Profiles = append(j.info.Profiles, rundir.Profile{
 							Side: s.name, Service: other, Benchmark: analyze.LoadName{Scenario: Scenario(rt), Service: other}.String(),
-							CPU: f, Work: work,
+							CPU: s.cpu[other], OffCPU: s.offCPU[other], Work: work,
 						})
 					}
 				}
@@ -294,6 +303,7 @@ func (j *judge) measure(ctx context.Context) error {
 // window reads one side's request figures and merged profiles.
 func (j *judge) window(ctx context.Context, s *sideData) error {
 	s.routes, s.cpu, s.heap = map[string]map[string][]prom.Interval{}, map[string]string{}, map[string]string{}
+	s.offCPU = map[string]map[string]string{}
 	for _, svc := range j.spec.Services {
 		w := prom.Window{Service: svc, Version: s.side.Version, From: s.side.From, Until: s.side.Until, Step: j.spec.Step}
 		ivs, err := j.metrics.Intervals(ctx, w)
@@ -332,6 +342,33 @@ func (j *judge) window(ctx context.Context, s *sideData) error {
 				s.heap[svc] = rel
 			}
 		}
+		if err := j.offCPU(ctx, s, svc); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// offCPU derives svc's off-CPU time from its goroutine profiles over the
+// side's window (offcpu.FromGoroutines).
+func (j *judge) offCPU(ctx context.Context, s *sideData, svc string) error {
+	p, snapshots, err := j.profiles.Goroutines(ctx, svc, s.side.Version, s.side.From, s.side.Until)
+	if err != nil {
+		return fmt.Errorf("reading %s's goroutine profiles: %w", svc, err)
+	}
+	if p == nil {
+		return nil
+	}
+	window := s.side.Until.Sub(s.side.From)
+	for kind, q := range offcpu.FromGoroutines(p, snapshots, window.Seconds()) {
+		rel := filepath.Join("profiles", fmt.Sprintf("%s-%s.%s.pb.gz", s.name, svc, kind))
+		if err := writeProfile(j.run, rel, q); err != nil {
+			return err
+		}
+		if s.offCPU[svc] == nil {
+			s.offCPU[svc] = map[string]string{}
+		}
+		s.offCPU[svc][kind] = rel
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"context"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -38,9 +39,34 @@ func (m *windowMetrics) Intervals(_ context.Context, w prom.Window) (map[string]
 }
 
 // cpuProfiles makes CPU profiles whose functions cost what cost says per
-// second of wall time, for every profile Merge is asked for.
+// second of wall time, for every profile Merge is asked for, and
+// goroutine profiles, one snapshot each 10 s, of wait handler goroutines
+// parked in main.callPricing on average.
 type cpuProfiles struct {
 	cost map[string]map[string]float64 // version -> function -> CPU seconds per second
+	wait map[string]float64            // version -> goroutines waiting
+}
+
+func (p *cpuProfiles) Goroutines(_ context.Context, service, version string, from, until time.Time) (*profile.Profile, float64, error) {
+	w, ok := p.wait[version]
+	if !ok {
+		return nil, 0, nil
+	}
+	snapshots := math.Floor(until.Sub(from).Seconds() / 10)
+	var fns []*profile.Function
+	var locs []*profile.Location
+	for i, name := range []string{"runtime.gopark", "main.callPricing", "net/http.serverHandler.ServeHTTP"} {
+		fns = append(fns, &profile.Function{ID: uint64(i + 1), Name: name, SystemName: name})
+		locs = append(locs, &profile.Location{ID: uint64(i + 1), Line: []profile.Line{{Function: fns[i]}}})
+	}
+	return &profile.Profile{
+		SampleType: []*profile.ValueType{{Type: "goroutine", Unit: "count"}},
+		PeriodType: &profile.ValueType{Type: "goroutine", Unit: "count"},
+		Period:     1,
+		Function:   fns,
+		Location:   locs,
+		Sample:     []*profile.Sample{{Location: locs, Value: []int64{int64(math.Round(w * snapshots))}}},
+	}, snapshots, nil
 }
 
 func (p *cpuProfiles) Merge(_ context.Context, service, version string, kind Kind, from, until time.Time) (*profile.Profile, error) {
@@ -89,17 +115,18 @@ func TestJudge(t *testing.T) {
 		name       string
 		headLat    float64
 		headSHA    float64
+		headWait   float64
 		regression bool
 	}{
-		{"slower, by sha", 0.004, 0.30, true},
-		{"same", 0.002, 0.05, false},
+		{"slower, by sha and waiting", 0.004, 0.30, 3, true},
+		{"same", 0.002, 0.05, 1, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m := &windowMetrics{latency: map[string]float64{"v1": 0.002, "v2": tc.headLat}, rate: 100, rnd: rand.New(rand.NewPCG(1, 2))}
 			p := &cpuProfiles{cost: map[string]map[string]float64{
 				"v1": {"main.work": 0.10, "crypto/sha256.block": 0.05},
 				"v2": {"main.work": 0.10, "crypto/sha256.block": tc.headSHA},
-			}}
+			}, wait: map[string]float64{"v1": 1, "v2": tc.headWait}}
 			dir := filepath.Join(t.TempDir(), "deploy")
 			v, err := Judge(context.Background(), dir, spec, m, p)
 			if err != nil {
@@ -125,8 +152,13 @@ func TestJudge(t *testing.T) {
 				switch {
 				case r.Benchmark == "BenchmarkLoad/scenario=checkout/service=cart" && r.Unit == "p99-sec":
 					p99 = true
-					if len(r.Hot) == 0 || !strings.Contains(r.Hot[0].Function, "sha256") {
-						t.Errorf("p99's hot functions %+v, want sha256 first", r.Hot)
+					// sha256's CPU time grew by 0.25 s a second, the wait
+					// in callPricing by 2 goroutines (12 snapshots of 10 s:
+					// 12 and 36 goroutines seen): 2.5 and 20 ms per
+					// request.
+					if len(r.Hot) < 2 || r.Hot[0].Function != "main.callPricing" || r.Hot[0].Kind != "sync" ||
+						!strings.Contains(r.Hot[1].Function, "sha256") || r.Hot[1].Kind != "on-cpu" {
+						t.Errorf("p99's hot functions %+v, want waiting in main.callPricing, then sha256 on-CPU", r.Hot)
 					}
 				case r.Benchmark == "BenchmarkLoad/scenario=all-routes/service=cart" && r.Unit == "cpu-sec/op":
 					cpu = true
