@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/perfgate/perfgate/analyze"
-	"github.com/perfgate/perfgate/store"
 	"github.com/perfgate/perfgate/watch/deploy"
 	"github.com/perfgate/perfgate/watch/pyroscope"
 )
@@ -78,12 +77,7 @@ func TestPyroscopeProfiles(t *testing.T) {
 // window and kind, nil where there are none.
 func TestStoreProfiles(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	h := &Receiver{Store: st}
+	h, st := newReceiver(t, Auth{}, Limits{})
 	for i := range 2 {
 		push(t, h, "", "cpu", "cart", "v1", d0.Add(time.Duration(i)*5*time.Second))
 		push(t, h, "", "heap", "cart", "v1", d0.Add(time.Duration(i)*5*time.Second))

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/perfgate/perfgate/analyze"
-	"github.com/perfgate/perfgate/store"
 	"github.com/perfgate/perfgate/watch/prom"
 )
 
@@ -75,11 +74,7 @@ func push(t *testing.T, h http.Handler, token, kind, service, version string, fr
 // webhook), its page, its metrics and its credentials.
 func TestServer(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	_, st := newReceiver(t, Auth{}, Limits{})
 	var hooks struct {
 		sync.Mutex
 		bodies []WebhookBody
@@ -203,11 +198,7 @@ func TestServer(t *testing.T) {
 // ended, shown waiting with the reason, then recorded with its error.
 func TestServerRetries(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	_, st := newReceiver(t, Auth{}, Limits{})
 	down := httptest.NewServer(http.NotFoundHandler())
 	down.Close()
 	metrics, err := prom.New(down.URL, prom.DefaultMetrics)

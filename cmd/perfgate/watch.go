@@ -144,18 +144,25 @@ An address other than loopback requires a token or basic auth.`,
 			served := make(chan error, 1)
 			go func() { served <- hs.Serve(ln) }()
 			fmt.Fprintf(g.stdout, "listening on http://%s\n", ln.Addr())
-			go srv.Run(ctx, min(w.Step, 10*time.Second))
+			// The deploys' judge stops with the server, and is waited
+			// for: the store closes after it.
+			judging, stopJudging := context.WithCancel(ctx)
+			judged := make(chan error, 1)
+			go func() { judged <- srv.Run(judging, min(w.Step, 10*time.Second)) }()
+			err = nil
 			select {
 			case <-ctx.Done():
-			case err := <-served:
-				return fmt.Errorf("serving: %w", err)
+			case serr := <-served:
+				err = fmt.Errorf("serving: %w", serr)
 			}
+			stopJudging()
+			<-judged
 			shut, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			if err := hs.Shutdown(shut); err != nil {
-				return fmt.Errorf("stopping: %w", err)
+			if serr := hs.Shutdown(shut); serr != nil && err == nil {
+				err = fmt.Errorf("stopping: %w", serr)
 			}
-			return nil
+			return err
 		},
 	}
 	cmd.Flags().StringVar(&listen, "listen", "", "`ADDR` to listen on, port 0 for a free one (default: watch.listen, 127.0.0.1:4040)")
