@@ -45,6 +45,9 @@ type Event struct {
 	// HTMLURL is the repository's web address (repository.html_url), to
 	// link commits.
 	HTMLURL string
+	// DefaultBranch is the repository's default branch
+	// (repository.default_branch).
+	DefaultBranch string
 }
 
 // eventPayload is the part of the webhook payloads perfgate reads. Only
@@ -71,8 +74,9 @@ type eventPayload struct {
 		} `json:"head_repository"`
 	} `json:"workflow_run"`
 	Repository *struct {
-		FullName string `json:"full_name"`
-		HTMLURL  string `json:"html_url"`
+		FullName      string `json:"full_name"`
+		HTMLURL       string `json:"html_url"`
+		DefaultBranch string `json:"default_branch"`
 	} `json:"repository"`
 }
 
@@ -147,6 +151,7 @@ func parseEvent(name string, data []byte) (*Event, error) {
 	if p.Repository != nil {
 		ev.Repo = p.Repository.FullName
 		ev.HTMLURL = p.Repository.HTMLURL
+		ev.DefaultBranch = p.Repository.DefaultBranch
 	}
 	switch name {
 	case "pull_request", "pull_request_target":

@@ -47,6 +47,7 @@ func TestReadEvent(t *testing.T) {
 			want.SHA = r.env["GITHUB_SHA"]
 			want.Repo = "Codertocat/Hello-World"
 			want.HTMLURL = "https://github.com/Codertocat/Hello-World"
+			want.DefaultBranch = "master"
 			if *ev != want {
 				t.Errorf("ReadEvent =\n%+v, want\n%+v", *ev, want)
 			}

@@ -40,6 +40,13 @@ type Inputs struct {
 	// .perfgate/run for those modes, a new directory under
 	// .perfgate/runs for ModeAll.
 	Run string
+	// Record says when the measured run is recorded in the history store
+	// ("record"): RecordAuto (the default) on pushes to the default
+	// branch, or always, or never.
+	Record Record
+	// Data is the history store's directory ("data"; default .perfgate),
+	// relative to the checkout: keep it between runs (actions/cache).
+	Data string
 	// AcceptLabel is the pull request label that accepts its regressions
 	// ("accept-label"; action.yml's default is DefaultAcceptLabel; empty:
 	// no label does).
@@ -65,6 +72,16 @@ const (
 	ModePublish Mode = "publish"
 )
 
+// Record is when a measured run is recorded in the history.
+type Record string
+
+// The values of the record input.
+const (
+	RecordAuto   Record = "auto" // on pushes to the repository's default branch
+	RecordAlways Record = "true"
+	RecordNever  Record = "false"
+)
+
 // DefaultAcceptLabel is the pull request label that accepts a regression.
 const DefaultAcceptLabel = "perfgate: accept"
 
@@ -79,6 +96,18 @@ func ReadInputs(a *githubactions.Action) (Inputs, error) {
 		Mode:        Mode(strings.ToLower(input(a, "mode"))),
 		Run:         input(a, "run"),
 		AcceptLabel: input(a, "accept-label"),
+		Record:      Record(strings.ToLower(input(a, "record"))),
+		Data:        input(a, "data"),
+	}
+	switch in.Record {
+	case "":
+		in.Record = RecordAuto
+	case RecordAuto, RecordAlways, RecordNever:
+	default:
+		return Inputs{}, fmt.Errorf("input record: %q is none of auto, true, false", in.Record)
+	}
+	if in.Data == "" {
+		in.Data = ".perfgate"
 	}
 	switch in.Mode {
 	case "":

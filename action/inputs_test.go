@@ -11,7 +11,7 @@ func TestReadInputs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (Inputs{Comment: true, FailOnRegression: true, Mode: ModeAll}); in != want {
+	if want := (Inputs{Comment: true, FailOnRegression: true, Mode: ModeAll, Record: RecordAuto, Data: ".perfgate"}); in != want {
 		t.Errorf("defaults = %+v, want %+v", in, want)
 	}
 
@@ -27,12 +27,14 @@ func TestReadInputs(t *testing.T) {
 	r.env["INPUT_MODE"] = "Publish"
 	r.env["INPUT_RUN"] = "artifact/run"
 	r.env["INPUT_ACCEPT-LABEL"] = "perf ok"
+	r.env["INPUT_RECORD"] = "True"
+	r.env["INPUT_DATA"] = "history"
 	in, err = ReadInputs(r.action())
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := Inputs{Config: "perfgate.yml", Base: "origin/main", AllowPullRequestTarget: true, Token: "ghs_input",
-		Mode: ModePublish, Run: "artifact/run", AcceptLabel: "perf ok"}
+		Mode: ModePublish, Run: "artifact/run", AcceptLabel: "perf ok", Record: RecordAlways, Data: "history"}
 	if in != want {
 		t.Errorf("ReadInputs = %+v, want %+v", in, want)
 	}
@@ -65,12 +67,35 @@ func TestReadInputsErrors(t *testing.T) {
 		{"INPUT_ALLOW-PULL-REQUEST-TARGET", "on", "input allow-pull-request-target"},
 		{"INPUT_BASE", "--upload-pack=evil", "input base"},
 		{"INPUT_MODE", "both", "input mode"},
+		{"INPUT_RECORD", "nightly", "input record"},
 	} {
 		r := newRunner(t, "pull_request", "pull_request_opened.json")
 		r.env[tt.env] = tt.value
 		_, err := ReadInputs(r.action())
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s=%q: %v, want an error naming %q", tt.env, tt.value, err, tt.want)
+		}
+	}
+}
+
+// TestRecording: by default, a run is recorded on pushes to the default
+// branch only.
+func TestRecording(t *testing.T) {
+	push := &Event{Name: "push", HeadRef: "main", DefaultBranch: "main"}
+	for _, tt := range []struct {
+		record Record
+		ev     *Event
+		want   bool
+	}{
+		{RecordAuto, push, true},
+		{RecordAuto, &Event{Name: "push", HeadRef: "feature", DefaultBranch: "main"}, false},
+		{RecordAuto, &Event{Name: "pull_request", HeadRef: "main", DefaultBranch: "main"}, false},
+		{RecordAuto, &Event{Name: "push", HeadRef: "main"}, false},
+		{RecordNever, push, false},
+		{RecordAlways, &Event{Name: "pull_request"}, true},
+	} {
+		if got := Recording(Inputs{Record: tt.record}, tt.ev); got != tt.want {
+			t.Errorf("Recording(%s, %+v) = %v, want %v", tt.record, tt.ev, got, tt.want)
 		}
 	}
 }

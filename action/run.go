@@ -15,9 +15,11 @@ import (
 	"github.com/perfgate/perfgate/analyze"
 	"github.com/perfgate/perfgate/analyze/report"
 	"github.com/perfgate/perfgate/gate"
+	"github.com/perfgate/perfgate/history"
 	"github.com/perfgate/perfgate/internal/proc"
 	"github.com/perfgate/perfgate/internal/text"
 	"github.com/perfgate/perfgate/rundir"
+	"github.com/perfgate/perfgate/store"
 )
 
 // CommentMaxBytes keeps a report under a pull request comment's limit of
@@ -165,8 +167,16 @@ func measure(ctx context.Context, in Inputs, ev *Event, opts Options, out string
 	// (benchmark and function names, its services' errors): the runner
 	// must not read it as commands. The pull request's code runs without
 	// the token and the runner's command files in its environment.
+	record := Recording(in, ev)
+	if record {
+		// A change point found later is explained from the runs either
+		// side: a recorded run profiles every result.
+		cfg.Bench.Profile, cfg.Bench.ProfileAll = true, true
+	}
+	var res *gate.Result
 	err = Untrusted(opts.Out, func() error {
-		res, err := gate.Run(ctx, gate.Options{
+		var err error
+		res, err = gate.Run(ctx, gate.Options{
 			Config: cfg, Dir: opts.Dir, Base: base, Out: run.Root(), Env: SafeEnv(os.Environ()), Progress: opts.Progress,
 			Notes: notes,
 			Log:   func(format string, args ...any) { fmt.Fprintf(opts.Out, "perfgate: "+format+"\n", args...) },
@@ -177,6 +187,13 @@ func measure(ctx context.Context, in Inputs, ev *Event, opts Options, out string
 		}
 		return report.Text(opts.Out, res.Verdict, false)
 	})
+	if record && err == nil && res != nil {
+		// The default branch's own commits: recorded on the trusted side
+		// of the job. A run that cannot be recorded keeps its verdict.
+		if rerr := recordRun(ctx, opts, in, ev, res); rerr != nil {
+			fmt.Fprintf(opts.Out, "perfgate: the run was not recorded: %s\n", text.OneLine(rerr.Error()))
+		}
+	}
 	if _, verr := os.Stat(run.Path(rundir.VerdictFile)); verr != nil {
 		// No verdict: the gate's failure is the run's verdict.
 		return run, err
@@ -308,4 +325,38 @@ func writeHTML(run rundir.Dir, v *analyze.Verdict) error {
 		return err
 	}
 	return run.WriteFile(rundir.ReportFile, buf.Bytes())
+}
+
+// Recording reports whether a measured run is recorded in the history:
+// as the record input says, and by default on pushes to the repository's
+// default branch.
+func Recording(in Inputs, ev *Event) bool {
+	switch in.Record {
+	case RecordAlways:
+		return true
+	case RecordNever:
+		return false
+	}
+	return ev.Name == "push" && ev.DefaultBranch != "" && ev.HeadRef == ev.DefaultBranch
+}
+
+// recordRun records the gate's run in the store in the data input's
+// directory, and says so.
+func recordRun(ctx context.Context, opts Options, in Inputs, ev *Event, res *gate.Result) error {
+	dir := in.Data
+	if !filepath.IsAbs(dir) {
+		dir = filepath.Join(opts.Dir, dir)
+	}
+	st, err := store.Open(ctx, dir)
+	if err != nil {
+		return fmt.Errorf("recording the run: %w", err)
+	}
+	defer st.Close()
+	branch := ev.HeadRef
+	rec, err := history.Record(ctx, st, dir, history.Recording{Kind: "run", Run: res.Dir, Repo: opts.Dir, Branch: branch})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(opts.Out, "perfgate: recorded run %d in %s (%s, %d results)\n", rec.ID, filepath.Join(dir, store.FileName), strings.Join(rec.Sides, " and "), rec.Results)
+	return st.Close()
 }

@@ -47,6 +47,9 @@ type Watch struct {
 	Retention Retention `yaml:"retention" json:"retention"`
 	// Webhook, when set, receives each deploy verdict as JSON (POST).
 	Webhook string `yaml:"webhook" json:"webhook,omitempty"`
+	// Record records each judged deploy in the history (the versions as
+	// its commits), for perfgate history report.
+	Record bool `yaml:"record" json:"record,omitempty"`
 }
 
 // WatchMetrics names the request-duration histogram (a classic

@@ -100,6 +100,11 @@ func explain(v *analyze.Verdict, info *rundir.Info, run rundir.Dir) {
 	}
 }
 
+// Explain explains the regressed results of v as a run does, from the
+// profiles info lists in run (where the diffs are written): for perfgate
+// history's change points, whose two sides are two runs' profiles.
+func Explain(v *analyze.Verdict, info *rundir.Info, run rundir.Dir) { explain(v, info, run) }
+
 // explainer reads the profiles of one run, once each.
 type explainer struct {
 	run   rundir.Dir

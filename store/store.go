@@ -1,7 +1,7 @@
 // Package store is perfgate's embedded database: one SQLite file,
 // perfgate.db, in a data directory. It holds the profiles that perfgate
-// watch receives from services in staging, and its schema has room for
-// the history of runs that reports will read.
+// watch receives from services in staging, and the history of runs that
+// perfgate history reports on (history.go).
 //
 // The file is opened through modernc.org/sqlite (pure Go, no cgo) in WAL
 // mode: readers never wait for the writer, and a transaction that has
@@ -161,9 +161,8 @@ func (s *Store) useWAL(ctx context.Context) error {
 
 // migrations take the schema from one version to the next:
 // migrations[i] from version i to i+1. A migration is only ever appended,
-// never edited once released. Version 2 is reserved for the history of
-// runs (runs, results, samples); retention (Prune) only ever touches the
-// profile tables of version 1.
+// never edited once released. Retention (Prune) only ever touches the
+// profile tables of version 1; the history of version 2 is kept.
 var migrations = []string{
 	// 1: the profiles perfgate watch receives.
 	`
@@ -214,6 +213,63 @@ CREATE TABLE profile_types (
 	PRIMARY KEY (profile_id, type)
 ) WITHOUT ROWID;
 CREATE INDEX profile_types_by_type ON profile_types (type, profile_id);
+`,
+	// 2: the history of runs (history.go).
+	`
+CREATE TABLE machines (
+	id          INTEGER PRIMARY KEY,
+	-- what tells machines apart for a series (Machine.Fingerprint)
+	fingerprint TEXT NOT NULL UNIQUE,
+	cpu         TEXT NOT NULL,
+	cores       INTEGER NOT NULL,
+	go          TEXT NOT NULL,
+	kernel      TEXT NOT NULL,
+	os          TEXT NOT NULL,
+	arch        TEXT NOT NULL
+);
+CREATE TABLE commits (
+	hash    TEXT PRIMARY KEY,
+	parent  TEXT NOT NULL,
+	-- Unix nanoseconds of the commit time, 0 when unknown
+	time_ns INTEGER NOT NULL,
+	subject TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE runs (
+	id          INTEGER PRIMARY KEY,
+	kind        TEXT NOT NULL CHECK (kind IN ('bench', 'run', 'watch', 'import')),
+	-- what the run was recorded from: a run directory's run, an imported
+	-- file's content; no two runs share it
+	source      TEXT NOT NULL UNIQUE,
+	recorded_ns INTEGER NOT NULL,
+	branch      TEXT NOT NULL,
+	machine_id  INTEGER NOT NULL REFERENCES machines (id),
+	base_commit TEXT NOT NULL,
+	head_commit TEXT NOT NULL,
+	-- the directory of its files (profiles), relative to the store's
+	-- directory; '' when none were kept
+	dir         TEXT NOT NULL,
+	-- verdict.json and run.json, as written; '' when none
+	verdict     TEXT NOT NULL,
+	info        TEXT NOT NULL
+);
+CREATE TABLE results (
+	run_id    INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+	commit_hash TEXT NOT NULL REFERENCES commits (hash),
+	-- "base" or "head" of a run; "" for an import
+	side      TEXT NOT NULL,
+	-- a side's configuration other than its commit (build tags, env):
+	-- results of one commit built two ways are two series
+	variant   TEXT NOT NULL,
+	package   TEXT NOT NULL,
+	benchmark TEXT NOT NULL,
+	unit      TEXT NOT NULL,
+	-- the samples, JSON [v,...], and the mean iterations of each
+	samples   TEXT NOT NULL,
+	iters     REAL NOT NULL,
+	PRIMARY KEY (run_id, commit_hash, side, variant, package, benchmark, unit)
+) WITHOUT ROWID;
+CREATE INDEX results_by_series ON results (package, benchmark, unit, variant);
+CREATE INDEX results_by_commit ON results (commit_hash);
 `,
 }
 

@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/perfgate/perfgate/analyze"
+	"github.com/perfgate/perfgate/history"
 	"github.com/perfgate/perfgate/internal/text"
 	"github.com/perfgate/perfgate/rundir"
 	"github.com/perfgate/perfgate/store"
@@ -51,6 +52,9 @@ type Options struct {
 	Retention store.Retention
 	// Webhook, when set, is POSTed each deploy's verdict as JSON.
 	Webhook string
+	// Record records each deploy judged in the history in Store, its
+	// versions as the commits.
+	Record bool
 	// Log gets a line per deploy judged and per failure.
 	Log *slog.Logger
 	// Now is the clock; nil is time.Now.
@@ -281,6 +285,11 @@ func (s *Server) judge(ctx context.Context, d Deploy, now time.Time) (retry, err
 		}
 	} else {
 		d.Outcome = v.Verdict
+		if s.o.Record {
+			if err := s.record(ctx, dir); err != nil {
+				s.o.Log.Error("recording the deploy in the history", "id", d.ID, "err", text.OneLine(err.Error()))
+			}
+		}
 	}
 	s.o.Log.Info("deploy judged", "id", d.ID, "services", d.Services, "previous", d.Previous, "version", d.Version, "outcome", d.Outcome, "err", d.Error)
 	if s.o.Webhook != "" {
@@ -388,4 +397,14 @@ func loopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// record records a judged deploy's run directory in the history.
+func (s *Server) record(ctx context.Context, dir string) error {
+	run, err := rundir.Open(dir)
+	if err != nil {
+		return err
+	}
+	_, err = history.Record(ctx, s.o.Store, s.o.Dir, history.Recording{Kind: "watch", Run: run})
+	return err
 }

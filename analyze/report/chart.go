@@ -67,6 +67,8 @@ type lineChart struct {
 	YLabel, XLabel string
 	YTicks, XTicks []chartTick
 	Series         []chartSeries
+	// Marks are vertical lines at change points (history's trends).
+	Marks []chartMark
 }
 
 // Chart geometry, in SVG user units.

@@ -497,88 +497,7 @@ const htmlSource = `<!DOCTYPE html>
   });
 })();
 </script>
-<style>
-:root {
-  --fg: #1f2328; --muted: #59636e; --line: #d1d9e0; --soft: #f6f8fa;
-  --red: #cf222e; --red-bg: #ffebe9; --green: #1a7f37; --green-bg: #dafbe1;
-  --amber: #9a6700; --amber-bg: #fff8c5; --blue: #0969da;
-  --base: ` + baseColor + `; --head: ` + headColor + `;
-}
-* { box-sizing: border-box; }
-body {
-  margin: 0; color: var(--fg); background: #fff;
-  font: 15px/1.5 system-ui, -apple-system, "Segoe UI", "Noto Sans", "DejaVu Sans", Helvetica, Arial, sans-serif;
-}
-main, .banner-inner { max-width: 1180px; margin: 0 auto; padding: 0 24px; }
-code, .mono, td.num { font-family: ui-monospace, SFMono-Regular, "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 13px; }
-td.num { font-variant-numeric: tabular-nums; text-align: right; white-space: nowrap; }
-h2 { font-size: 20px; margin: 36px 0 12px; padding-bottom: 6px; border-bottom: 1px solid var(--line); }
-h3 { font-size: 16px; margin: 0 0 4px; overflow-wrap: anywhere; }
-a { color: var(--blue); text-decoration: none; }
-a:hover { text-decoration: underline; }
-.banner { color: #fff; padding: 22px 0 20px; margin-bottom: 8px; background: #57606a; }
-.banner.regression, .banner.error { background: linear-gradient(135deg, #a40e26, #cf222e); }
-.banner.pass { background: linear-gradient(135deg, #116329, #1a7f37); }
-.banner.inconclusive { background: linear-gradient(135deg, #7d4e00, #bf8700); }
-.verdict { display: flex; align-items: center; gap: 14px; font-size: 30px; font-weight: 700; letter-spacing: .04em; }
-.verdict .icon { display: inline-flex; width: 40px; height: 40px; border-radius: 50%; background: rgba(255,255,255,.2);
-  align-items: center; justify-content: center; font-size: 22px; }
-.summary { font-size: 17px; margin-top: 6px; }
-.sides { margin-top: 6px; opacity: .92; font-size: 14px; }
-.sides .mono { background: rgba(255,255,255,.16); padding: 1px 6px; border-radius: 4px; }
-.error-box { margin: 16px 0; padding: 12px 16px; border-left: 4px solid var(--red); background: var(--red-bg); white-space: pre-wrap; }
-.hint { color: var(--muted); }
-table { border-collapse: collapse; width: 100%; margin: 8px 0 4px; }
-th, td { padding: 6px 10px; border-bottom: 1px solid var(--line); vertical-align: top; }
-th { text-align: left; font-size: 13px; color: var(--muted); font-weight: 600; background: var(--soft); }
-th.num { text-align: right; }
-td.name { overflow-wrap: anywhere; }
-tr.group th { background: #fff; color: var(--fg); font-size: 14px; padding-top: 18px; border-bottom: 2px solid var(--line); }
-.cfg { color: var(--muted); font-size: 12px; display: block; }
-.status { display: inline-block; padding: 0 8px; border-radius: 10px; font-size: 12px; font-weight: 600; white-space: nowrap;
-  background: var(--soft); color: var(--muted); border: 1px solid var(--line); }
-.status.regression { background: var(--red-bg); color: var(--red); border-color: #ffcecb; }
-.status.improvement { background: var(--green-bg); color: var(--green); border-color: #aceebb; }
-.status.too-few-samples, .status.inconclusive, .status.changed { background: var(--amber-bg); color: var(--amber); border-color: #f5e0a0; }
-td.delta.regression { color: var(--red); font-weight: 700; }
-td.delta.improvement { color: var(--green); font-weight: 700; }
-.details { display: flex; flex-wrap: wrap; gap: 18px; margin: 18px 0; }
-.detail { border: 1px solid var(--line); border-radius: 8px; padding: 16px 18px; flex: 0 1 calc(50% - 9px); min-width: 0; }
-.detail.wide { flex-basis: 100%; }
-.detail .chart.rounds { width: 100%; max-width: 560px; }
-.detail.regression { border-left: 5px solid var(--red); }
-.detail.explanation { border-left: 5px solid var(--amber); background: #fffdf5; }
-.split { margin-top: 10px; }
-.figures { color: var(--muted); margin-bottom: 10px; }
-.figures b { color: var(--fg); font-weight: 600; }
-.charts { display: flex; flex-wrap: wrap; gap: 16px; }
-.chart { background: #fff; max-width: 100%; height: auto; }
-.chart text { font: 11px system-ui, "DejaVu Sans", sans-serif; fill: var(--muted); }
-.chart .title { font-size: 13px; font-weight: 600; fill: var(--fg); }
-.chart .grid { stroke: #eaeef2; }
-.chart .axis { stroke: #8c959f; }
-.chart .barlabel { fill: var(--fg); font-size: 10px; }
-.chart .err { stroke: #24292f; stroke-width: 1.2; }
-.chart .grouplabel.regression { fill: var(--red); font-weight: 700; }
-.hot { margin-top: 12px; }
-.hot td.fn { word-break: break-all; }
-.sharebar { vertical-align: middle; margin-right: 6px; }
-.path { margin: 6px 0 0; font-size: 13px; color: var(--muted); }
-.path code { color: var(--fg); background: var(--soft); padding: 1px 5px; border-radius: 4px; }
-.flamebox { margin-top: 14px; }
-.flamebox .caption { font-size: 13px; color: var(--muted); margin-bottom: 4px; }
-svg.flame { width: 100%; height: auto; display: block; border: 1px solid var(--line); border-radius: 4px; background: #fff; }
-svg.flame g.frame { cursor: pointer; }
-svg.flame rect { stroke: #fff; stroke-width: .5; }
-svg.flame g.frame:hover rect { stroke: #24292f; stroke-width: 1; }
-svg.flame text { font: 11px ui-monospace, "DejaVu Sans Mono", monospace; fill: #1f2328; pointer-events: none; }
-.key { display: inline-flex; align-items: center; gap: 6px; margin-right: 14px; }
-.swatch { display: inline-block; width: 12px; height: 12px; border-radius: 2px; }
-ul.notes li, ol.footnotes li { margin: 4px 0; }
-.profiles { font-size: 13px; color: var(--muted); margin-top: 8px; }
-footer { color: var(--muted); font-size: 12px; margin: 40px 0 24px; }
-</style>
-</head>
+{{template "style"}}</head>
 <body data-errors="">
 <header class="banner {{.Verdict}}">
 <div class="banner-inner">
@@ -773,6 +692,7 @@ footer { color: var(--muted); font-size: 12px; margin: 40px 0 24px; }
 {{range $s := .Series}}{{if $s.Center}}<line x1="{{$.Left}}" x2="{{$.Right}}" y1="{{$s.Center}}" y2="{{$s.Center}}" stroke="{{$s.Color}}" stroke-dasharray="4 3" stroke-opacity=".6"/>{{end}}
 {{if $s.Points}}<polyline points="{{$s.Points}}" fill="none" stroke="{{$s.Color}}" stroke-width="1.5" stroke-opacity=".7"/>{{end}}
 {{range $s.Dots}}<circle cx="{{.X}}" cy="{{.Y}}" r="3.5" fill="{{$s.Color}}"><title>{{.Title}}</title></circle>{{end}}
+{{end}}{{range .Marks}}<line class="mark" x1="{{.X}}" x2="{{.X}}" y1="{{$.Top}}" y2="{{$.Bottom}}" stroke="{{.Color}}" stroke-width="1.5" stroke-dasharray="5 3"><title>{{.Title}}</title></line><text x="{{.X}}" y="{{$.Top}}" dx="3" dy="10" fill="{{.Color}}">{{.Label}}</text>
 {{end}}{{range .Series}}<g transform="translate({{.LegendX}} 26)"><rect width="12" height="12" rx="2" fill="{{.Color}}"/><text x="17" y="10">{{.Name}}</text></g>
 {{end}}</svg>{{end}}
 {{define "bars"}}<svg class="chart latency" viewBox="0 0 {{.Width}} {{.Height}}" width="{{.Width}}" height="{{.Height}}" role="img" aria-label="{{.Title}}">
@@ -783,5 +703,86 @@ footer { color: var(--muted); font-size: 12px; margin: 40px 0 24px; }
 {{range .Groups}}<text class="grouplabel {{.Status}}" x="{{.X}}" y="{{$.Bottom}}" dy="16" text-anchor="middle">{{.Label}}</text>
 {{range .Bars}}<rect x="{{.X}}" y="{{.Y}}" width="{{.W}}" height="{{.H}}" rx="2" fill="{{.Color}}"><title>{{.Title}}</title></rect>{{if .ErrX}}<line class="err" x1="{{.ErrX}}" x2="{{.ErrX}}" y1="{{.ErrY1}}" y2="{{.ErrY2}}"/>{{end}}<text class="barlabel" x="{{.LabelX}}" y="{{.LabelY}}" text-anchor="middle">{{.Label}}</text>
 {{end}}{{end}}{{range .Legend}}<g transform="translate({{.LegendX}} 26)"><rect width="12" height="12" rx="2" fill="{{.Color}}"/><text x="17" y="10">{{.Name}}</text></g>
-{{end}}</svg>{{end}}
+{{end}}</svg>{{end}}{{define "style"}}<style>
+:root {
+  --fg: #1f2328; --muted: #59636e; --line: #d1d9e0; --soft: #f6f8fa;
+  --red: #cf222e; --red-bg: #ffebe9; --green: #1a7f37; --green-bg: #dafbe1;
+  --amber: #9a6700; --amber-bg: #fff8c5; --blue: #0969da;
+  --base: ` + baseColor + `; --head: ` + headColor + `;
+}
+* { box-sizing: border-box; }
+body {
+  margin: 0; color: var(--fg); background: #fff;
+  font: 15px/1.5 system-ui, -apple-system, "Segoe UI", "Noto Sans", "DejaVu Sans", Helvetica, Arial, sans-serif;
+}
+main, .banner-inner { max-width: 1180px; margin: 0 auto; padding: 0 24px; }
+code, .mono, td.num { font-family: ui-monospace, SFMono-Regular, "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 13px; }
+td.num { font-variant-numeric: tabular-nums; text-align: right; white-space: nowrap; }
+h2 { font-size: 20px; margin: 36px 0 12px; padding-bottom: 6px; border-bottom: 1px solid var(--line); }
+h3 { font-size: 16px; margin: 0 0 4px; overflow-wrap: anywhere; }
+a { color: var(--blue); text-decoration: none; }
+a:hover { text-decoration: underline; }
+.banner { color: #fff; padding: 22px 0 20px; margin-bottom: 8px; background: #57606a; }
+.banner.regression, .banner.error { background: linear-gradient(135deg, #a40e26, #cf222e); }
+.banner.pass { background: linear-gradient(135deg, #116329, #1a7f37); }
+.banner.inconclusive { background: linear-gradient(135deg, #7d4e00, #bf8700); }
+.verdict { display: flex; align-items: center; gap: 14px; font-size: 30px; font-weight: 700; letter-spacing: .04em; }
+.verdict .icon { display: inline-flex; width: 40px; height: 40px; border-radius: 50%; background: rgba(255,255,255,.2);
+  align-items: center; justify-content: center; font-size: 22px; }
+.summary { font-size: 17px; margin-top: 6px; }
+.sides { margin-top: 6px; opacity: .92; font-size: 14px; }
+.sides .mono { background: rgba(255,255,255,.16); padding: 1px 6px; border-radius: 4px; }
+.error-box { margin: 16px 0; padding: 12px 16px; border-left: 4px solid var(--red); background: var(--red-bg); white-space: pre-wrap; }
+.hint { color: var(--muted); }
+table { border-collapse: collapse; width: 100%; margin: 8px 0 4px; }
+th, td { padding: 6px 10px; border-bottom: 1px solid var(--line); vertical-align: top; }
+th { text-align: left; font-size: 13px; color: var(--muted); font-weight: 600; background: var(--soft); }
+th.num { text-align: right; }
+td.name { overflow-wrap: anywhere; }
+tr.group th { background: #fff; color: var(--fg); font-size: 14px; padding-top: 18px; border-bottom: 2px solid var(--line); }
+.cfg { color: var(--muted); font-size: 12px; display: block; }
+.status { display: inline-block; padding: 0 8px; border-radius: 10px; font-size: 12px; font-weight: 600; white-space: nowrap;
+  background: var(--soft); color: var(--muted); border: 1px solid var(--line); }
+.status.regression { background: var(--red-bg); color: var(--red); border-color: #ffcecb; }
+.status.improvement { background: var(--green-bg); color: var(--green); border-color: #aceebb; }
+.status.too-few-samples, .status.inconclusive, .status.changed { background: var(--amber-bg); color: var(--amber); border-color: #f5e0a0; }
+td.delta.regression { color: var(--red); font-weight: 700; }
+td.delta.improvement { color: var(--green); font-weight: 700; }
+.details { display: flex; flex-wrap: wrap; gap: 18px; margin: 18px 0; }
+.detail { border: 1px solid var(--line); border-radius: 8px; padding: 16px 18px; flex: 0 1 calc(50% - 9px); min-width: 0; }
+.detail.wide { flex-basis: 100%; }
+.detail .chart.rounds { width: 100%; max-width: 560px; }
+.detail.regression { border-left: 5px solid var(--red); }
+.detail.explanation { border-left: 5px solid var(--amber); background: #fffdf5; }
+.split { margin-top: 10px; }
+.figures { color: var(--muted); margin-bottom: 10px; }
+.figures b { color: var(--fg); font-weight: 600; }
+.charts { display: flex; flex-wrap: wrap; gap: 16px; }
+.chart { background: #fff; max-width: 100%; height: auto; }
+.chart text { font: 11px system-ui, "DejaVu Sans", sans-serif; fill: var(--muted); }
+.chart .title { font-size: 13px; font-weight: 600; fill: var(--fg); }
+.chart .grid { stroke: #eaeef2; }
+.chart .axis { stroke: #8c959f; }
+.chart .barlabel { fill: var(--fg); font-size: 10px; }
+.chart .err { stroke: #24292f; stroke-width: 1.2; }
+.chart .grouplabel.regression { fill: var(--red); font-weight: 700; }
+.hot { margin-top: 12px; }
+.hot td.fn { word-break: break-all; }
+.sharebar { vertical-align: middle; margin-right: 6px; }
+.path { margin: 6px 0 0; font-size: 13px; color: var(--muted); }
+.path code { color: var(--fg); background: var(--soft); padding: 1px 5px; border-radius: 4px; }
+.flamebox { margin-top: 14px; }
+.flamebox .caption { font-size: 13px; color: var(--muted); margin-bottom: 4px; }
+svg.flame { width: 100%; height: auto; display: block; border: 1px solid var(--line); border-radius: 4px; background: #fff; }
+svg.flame g.frame { cursor: pointer; }
+svg.flame rect { stroke: #fff; stroke-width: .5; }
+svg.flame g.frame:hover rect { stroke: #24292f; stroke-width: 1; }
+svg.flame text { font: 11px ui-monospace, "DejaVu Sans Mono", monospace; fill: #1f2328; pointer-events: none; }
+.key { display: inline-flex; align-items: center; gap: 6px; margin-right: 14px; }
+.swatch { display: inline-block; width: 12px; height: 12px; border-radius: 2px; }
+ul.notes li, ol.footnotes li { margin: 4px 0; }
+.profiles { font-size: 13px; color: var(--muted); margin-top: 8px; }
+footer { color: var(--muted); font-size: 12px; margin: 40px 0 24px; }
+</style>
+{{end}}
 `

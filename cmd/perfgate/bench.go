@@ -9,6 +9,7 @@ import (
 
 	"github.com/perfgate/perfgate/config"
 	"github.com/perfgate/perfgate/gate"
+	"github.com/perfgate/perfgate/internal/text"
 )
 
 // sideFlags are the flags bench and run share.
@@ -16,16 +17,23 @@ type sideFlags struct {
 	base    string
 	out     string
 	keepBin bool
+	// record and data: record the run in the history store in data, as
+	// a run of kind ("bench", "run").
+	record bool
+	data   string
+	kind   string
 }
 
 func (f *sideFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.base, "base", "", "git `REF` of the base side (default: merge-base of HEAD with the default branch)")
 	cmd.Flags().StringVar(&f.out, "out", "", "run `DIR` for results, profiles and logs (default: .perfgate/runs/<time>)")
 	cmd.Flags().BoolVar(&f.keepBin, "keep-bin", false, "keep the test and service binaries in the run directory")
+	cmd.Flags().BoolVar(&f.record, "record", false, "record the run (its results, samples, verdict and profiles, every result profiled) in the history store")
+	cmd.Flags().StringVar(&f.data, "data", "", "data `DIR` of the history store, perfgate.db (default: watch.data, .perfgate)")
 }
 
 func benchCmd(g *globals) *cobra.Command {
-	var sf sideFlags
+	sf := sideFlags{kind: "bench"}
 	var (
 		run, benchtime string
 		pkgs           []string
@@ -107,7 +115,7 @@ of CPU samples) and names the functions that grew beyond sampling noise.`,
 }
 
 func runCmd(g *globals) *cobra.Command {
-	var sf sideFlags
+	sf := sideFlags{kind: "run"}
 	var profileAll bool
 	cmd := &cobra.Command{
 		Use:   "run",
@@ -137,6 +145,11 @@ func (g *globals) gateAndDecide(ctx context.Context, cfg *config.Config, sf side
 	if err != nil {
 		return err
 	}
+	if sf.record {
+		// A change point found later is explained from the profiles of
+		// the runs either side: a recorded run profiles every result.
+		cfg.Bench.Profile, cfg.Bench.ProfileAll = true, true
+	}
 	p := newProgress(g.stderr)
 	res, err := gate.Run(ctx, gate.Options{
 		Config: cfg, Dir: g.dir, Base: sf.base, Out: out, KeepBinaries: sf.keepBin, Progress: p.update,
@@ -146,5 +159,19 @@ func (g *globals) gateAndDecide(ctx context.Context, cfg *config.Config, sf side
 	if err != nil {
 		return err
 	}
-	return g.decide(res.Verdict, "results: "+res.Dir.Root())
+	// A run that could not be recorded still gets its verdict; the exit
+	// code says the recording failed (2) unless the verdict says more.
+	var recErr error
+	if sf.record {
+		if recErr = g.record(ctx, sf, sf.kind, res); recErr != nil {
+			fmt.Fprintf(g.stderr, "perfgate: %s (the run is kept in %s)\n", text.OneLine(recErr.Error()), res.Dir.Root())
+		}
+	}
+	if err := g.decide(res.Verdict, "results: "+res.Dir.Root()); err != nil {
+		return err
+	}
+	if recErr != nil {
+		return exitErr{exitError}
+	}
+	return nil
 }

@@ -89,7 +89,7 @@ bad config or a failure of the tool or the workload; 3 inconclusive (only with
 	pf.StringVar(&g.json, "json", "", "write the command's result (a verdict, for the commands that decide) as JSON to `FILE`")
 	pf.BoolVar(&g.strict, "strict", false, "exit 3 when the verdict is inconclusive")
 	pf.IntVar(&g.keepRuns, "keep-runs", rundir.DefaultKeep, "run directories to keep under .perfgate/runs, the newest (0: all)")
-	root.AddCommand(compareCmd(g), benchCmd(g), runCmd(g), loadCmd(g), hotCmd(g), reportCmd(g), actionCmd(g), selftestCmd(g), watchCmd(g))
+	root.AddCommand(compareCmd(g), benchCmd(g), runCmd(g), loadCmd(g), hotCmd(g), reportCmd(g), actionCmd(g), selftestCmd(g), watchCmd(g), mergeCmd(g), historyCmd(g))
 
 	err := root.ExecuteContext(ctx)
 	var ee exitErr

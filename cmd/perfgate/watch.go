@@ -86,6 +86,7 @@ func authOf(w config.Watch) watch.Auth {
 func watchCmd(g *globals) *cobra.Command {
 	var f watchFlags
 	var listen string
+	var record bool
 	cmd := &cobra.Command{
 		Use:   "watch",
 		Short: "Receive the services' profiles in staging and judge each deploy",
@@ -131,7 +132,7 @@ An address other than loopback requires a token or basic auth.`,
 				Windows: watch.Windows{Warmup: w.Warmup, Window: w.Window}, Step: w.Step,
 				Thresholds: cfg.Thresholds,
 				Retention:  store.Retention{MaxAge: w.Retention.MaxAge, MaxBytes: w.Retention.MaxBytes},
-				Webhook:    w.Webhook, Log: log,
+				Webhook:    w.Webhook, Record: w.Record || record, Log: log,
 			})
 			if err != nil {
 				return err
@@ -166,6 +167,7 @@ An address other than loopback requires a token or basic auth.`,
 		},
 	}
 	cmd.Flags().StringVar(&listen, "listen", "", "`ADDR` to listen on, port 0 for a free one (default: watch.listen, 127.0.0.1:4040)")
+	cmd.Flags().BoolVar(&record, "record", false, "record each deploy judged in the history, its versions as commits (default: watch.record)")
 	f.add(cmd)
 	cmd.AddCommand(watchCheckCmd(g))
 	return cmd

@@ -200,7 +200,7 @@ thresholds: {sec/op: 20%%, p50-sec: 20%%, p90-sec: 50%%, p99-sec: 100%%, cpu-sec
 	var watchErr lockedBuffer
 	watched := make(chan exitCode, 1)
 	go func() {
-		watched <- run(watchCtx, []string{"watch", "--config", cfg}, pw, &watchErr)
+		watched <- run(watchCtx, []string{"watch", "--config", cfg, "--record"}, pw, &watchErr)
 		pw.Close()
 	}()
 	defer func() {
@@ -268,6 +268,20 @@ thresholds: {sec/op: 20%%, p50-sec: 20%%, p90-sec: 50%%, p99-sec: 100%%, cpu-sec
 	report := readFile(t, filepath.Join(run, "report.txt"))
 	if !strings.Contains(report, checkout) {
 		t.Errorf("report.txt does not name %s:\n%s", checkout, report)
+	}
+
+	// With --record, the deploy is in the history, its versions as its
+	// commits.
+	st, err := store.Open(ctx, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	trends, err := st.Trends(ctx, store.HistoryQuery{})
+	st.Close()
+	if err != nil || !slices.ContainsFunc(trends, func(tr store.Trend) bool {
+		return len(tr.Points) == 2 && tr.Points[0].Commit.Hash == "v1" && tr.Points[1].Commit.Hash == "v2"
+	}) {
+		t.Errorf("the history after the deploy: %d trends, %v; want one of v1 then v2", len(trends), err)
 	}
 
 	hook.Lock()

@@ -139,12 +139,14 @@ func Judge(ctx context.Context, dir string, spec Spec, metrics Metrics, profiles
 		Tool:    "perfgate watch",
 		Started: time.Now().UTC(),
 		Sides: []*rundir.Side{
-			{Name: "base", Ref: spec.Base.String(), Results: run.Results("base")},
-			{Name: "head", Ref: spec.Head.String(), Results: run.Results("head")},
+			// A version is the deploy's commit, for the history.
+			{Name: "base", Ref: spec.Base.String(), Commit: spec.Base.Version, Results: run.Results("base")},
+			{Name: "head", Ref: spec.Head.String(), Commit: spec.Head.Version, Results: run.Results("head")},
 		},
 	}
 	j := &judge{spec: spec, run: run, info: info, metrics: metrics, profiles: profiles}
 	err = j.measure(ctx)
+	info.Complete = err == nil
 	if werr := run.WriteInfo(info); err == nil {
 		err = werr
 	}
