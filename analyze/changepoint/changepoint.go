@@ -3,6 +3,8 @@ package changepoint
 import (
 	"math"
 	"slices"
+
+	"github.com/aclements/go-moremath/stats"
 )
 
 // Options tune Find. The zero value means the defaults (DefaultOptions); a
@@ -119,6 +121,9 @@ func Find(x []float64, opts Options) []Point {
 	return f.find()
 }
 
+// exactLimit is the largest side of a test whose p-value is exact.
+const exactLimit = 20
+
 // finder holds one series and the buffers its search reuses.
 type finder struct {
 	o     Options
@@ -131,6 +136,8 @@ type finder struct {
 
 	cands map[[2]int]int // best split of each segment, -1 for none
 	evals map[[3]int]Point
+
+	relocations int // passes of relocate so far
 
 	// Scratch buffers.
 	a, b, pool []float64
@@ -256,10 +263,46 @@ func (f *finder) find() []Point {
 			if len(pts) == 0 {
 				return nil
 			}
+			if f.relocate(cps) {
+				continue // moved: evaluate the new places
+			}
 			return pts
 		}
 		cps = slices.Delete(cps, worst, worst+1)
 	}
+}
+
+// maxRelocations bounds the passes of relocate over a series' change
+// points.
+const maxRelocations = 8
+
+// relocate places each change point again at the best split of its final
+// window, between its neighbours, and reports whether one moved. A point
+// found early was placed in a segment that still held the changes found
+// after it, whose steps pulled it aside (by one to three points at a
+// level shift of about two noise sigmas, in the tests); within its final
+// window it sees one step only. The passes stop when nothing moves, or
+// after maxRelocations.
+func (f *finder) relocate(cps []int) bool {
+	if f.relocations >= maxRelocations {
+		return false
+	}
+	f.relocations++
+	moved := false
+	for i := range cps {
+		from, to := 0, len(f.y)
+		if i > 0 {
+			from = cps[i-1]
+		}
+		if i+1 < len(cps) {
+			to = cps[i+1]
+		}
+		if t := f.candidate(from, to); t >= 0 && t != cps[i] {
+			cps[i] = t
+			moved = true
+		}
+	}
+	return moved
 }
 
 // points evaluates the change points cps over the windows between them.
@@ -411,6 +454,15 @@ func (f *finder) mannWhitney(a, b []float64) float64 {
 	m, r := len(a), len(b)
 	if m == 0 || r == 0 {
 		return 1
+	}
+	if m <= exactLimit && r <= exactLimit {
+		// Few points: the exact distribution of U (with ties, go-moremath's
+		// UDist, as benchstat's U test), where the normal approximation is
+		// off by a factor that matters at Alpha: 9 points all above 7 have
+		// p = 1.7e-4 exactly, 1.04e-3 by the approximation.
+		if res, err := stats.MannWhitneyUTest(a, b, stats.LocationDiffers); err == nil {
+			return res.P
+		}
 	}
 	// Merge, summing the ranks of a and the tie term.
 	var ranksA, ties float64

@@ -506,7 +506,7 @@ func Example() {
 		fmt.Printf("at %d: %.1f -> %.1f (%+.1f%%, p=%.1g)\n", p.Index, p.Before, p.After, p.Change*100, p.P)
 	}
 	// Output:
-	// at 10: 10.1 -> 11.0 (+9.9%, p=0.0002)
+	// at 10: 10.1 -> 11.0 (+9.9%, p=1e-05)
 }
 
 // TestShortExcursion documents a limit of testing each split against its
