@@ -23,6 +23,16 @@
 //  4. Accepting a point shrinks the windows of its neighbours, so the
 //     figures of every point are computed again over its final window, and
 //     a point that no longer passes is dropped (the weakest first).
+//  5. Each point is placed again at the best split of its final window: a
+//     point found early was placed in a segment that still held the steps
+//     found after it, which pulled it a commit or three aside. Steps 4 and
+//     5 repeat until nothing moves.
+//
+// The U test's p-value is exact (go-moremath's distribution of U, ties
+// included) when each side has at most 20 points, and from the normal
+// approximation beyond: at the sizes of a short history the approximation
+// is off by the factor that matters (9 points all above 7: 1.7e-4
+// exactly, 1.0e-3 approximated, just above the default Alpha).
 //
 // The work is on the logarithms of the values, so that a change is a ratio
 // and noise proportional to the level weighs the same before and after it.
