@@ -8,7 +8,7 @@
 # machine: go, kernel, cores). perfgate's history tests import them and must
 # name those three commits, and no other.
 #
-# Usage: testdata/history/record.sh [ROUNDS] [COUNT] [BENCHTIME]
+# Usage: bash testdata/history/record.sh [ROUNDS] [COUNT] [BENCHTIME]
 # (defaults 5 rounds of 2 samples of 100ms per benchmark and commit)
 set -euo pipefail
 rounds=${1:-5}
