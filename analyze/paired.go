@@ -286,7 +286,7 @@ type pairedResult struct {
 // by round, at level alpha per look (see the package's paired steps). The
 // results arrive with benchstat's unpaired comparison done: its p-value is
 // kept where there are too few rounds to pair.
-func decidePaired(v *Verdict, alpha float64) {
+func decidePaired(v *Verdict, alpha, scale float64) {
 	var prs []pairedResult
 	var ps, minPs []float64
 	for i := range v.Results {
@@ -323,6 +323,24 @@ func decidePaired(v *Verdict, alpha float64) {
 		var fmin []float64
 		for _, k := range family {
 			fmin = append(fmin, minPs[k])
+		}
+		if scale > 1 {
+			// One shard of a family: Bonferroni over the whole family,
+			// estimated. Whatever the other shards' p-values, Holm over
+			// all of them (at most m results, when the estimate holds)
+			// rejects each p <= alpha/m this rejects: every p-value
+			// below it is below alpha/m too, and Holm's k-th threshold
+			// is alpha/(m-k) >= alpha/m. So the merged verdict keeps
+			// every change a shard found, and a result a shard found
+			// unchanged (its bound within the threshold) is at most
+			// found significant within its threshold: no shard stops on
+			// a result the merge would call open.
+			m := math.Ceil(float64(len(family)) * scale)
+			for _, k := range family {
+				testable[k] = minPs[k] <= alpha/m
+				significant[k] = ps[k] <= alpha/m
+			}
+			continue
 		}
 		in := tarone(fmin, alpha)
 		var tk []int

@@ -313,3 +313,33 @@ func TestPairedFalseAlarms(t *testing.T) {
 		t.Errorf("%d false alarms in %d trials of identical sides", alarms, trials)
 	}
 }
+
+// TestFamilyScale: a shard of a sharded run tests each result against the
+// family of all shards (Bonferroni over FamilyScale times its results),
+// so a change that one result alone shows is not enough with 8 rounds
+// (its smallest possible p, 2/256, is above 0.05/10: too few samples), and
+// is with 12 (2/4096): the same data
+// decide as the merged run would, or more cautiously.
+func TestFamilyScale(t *testing.T) {
+	for _, tt := range []struct {
+		n     int
+		scale float64
+		want  Status
+		open  bool
+	}{
+		{8, 0, StatusRegression, false},
+		{8, 10, StatusTooFewSamples, true},
+		{12, 10, StatusRegression, false},
+	} {
+		base, head := pairedFiles(t, tt.n, 0.30, 0.1, 0.01, 11)
+		opts := DefaultOptions
+		opts.Paired, opts.Looks, opts.FamilyScale = true, 1, tt.scale
+		v, err := Compare(base, head, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := v.Results[0]; r.Status != tt.want || r.Open != tt.open {
+			t.Errorf("%d rounds, scale %v: %s (open %v, p=%.4g), want %s (open %v)", tt.n, tt.scale, r.Status, r.Open, r.P, tt.want, tt.open)
+		}
+	}
+}

@@ -26,7 +26,14 @@ import (
 type Suite struct {
 	sides    *Sides
 	settings config.Bench
+	// Shard, when set, keeps this shard's share of the benchmarks.
+	Shard *Shard
 }
+
+// ErrEmptyShard is the error of Prepare for a shard with no benchmark to
+// run: a run of more shards than benchmarks. It is not a failure; the
+// run's Info says which benchmarks the other shards have.
+var ErrEmptyShard = errors.New("this shard has no benchmark to run")
 
 // NewSuite returns the benchmarks that settings name, on sides.
 func NewSuite(sides *Sides, settings config.Bench) *Suite {
@@ -62,6 +69,11 @@ func (b *Suite) Prepare(ctx context.Context) error {
 	if err := g.Wait(); err != nil {
 		return err
 	}
+	if b.Shard != nil {
+		if err := b.share(); err != nil {
+			return err
+		}
+	}
 	base, head := b.sides.sides[0], b.sides.sides[1]
 	if len(base.Packages) == 0 && len(head.Packages) == 0 {
 		return fmt.Errorf("no benchmark matches -bench %q in %s", b.settings.Run, strings.Join(b.settings.Packages, " "))
@@ -75,6 +87,41 @@ func (b *Suite) Prepare(ctx context.Context) error {
 		}
 	}
 	return b.sides.Save()
+}
+
+// share keeps this shard's share of the benchmarks both sides listed
+// (Assign), records it in the run's Info, and returns ErrEmptyShard when
+// the share is empty.
+func (b *Suite) share() error {
+	var all []string
+	for _, s := range b.sides.Both() {
+		for _, p := range s.Packages {
+			for _, name := range p.Benchmarks {
+				all = append(all, p.ImportPath+"."+name)
+			}
+		}
+	}
+	shares := Assign(all, b.Shard.Count, b.Shard.Durations)
+	mine := shares[b.Shard.Index-1]
+	for _, s := range b.sides.Both() {
+		for i := range s.Packages {
+			p := &s.Packages[i]
+			p.Benchmarks = slices.DeleteFunc(p.Benchmarks, func(name string) bool {
+				_, found := slices.BinarySearch(mine, p.ImportPath+"."+name)
+				return !found
+			})
+		}
+		s.Packages = slices.DeleteFunc(s.Packages, func(p rundir.Package) bool { return len(p.Benchmarks) == 0 })
+	}
+	slices.Sort(all)
+	b.sides.Info.Shard = &rundir.Shard{Index: b.Shard.Index, Count: b.Shard.Count, All: slices.Compact(all), Mine: mine}
+	if err := b.sides.Save(); err != nil {
+		return err
+	}
+	if len(mine) == 0 {
+		return ErrEmptyShard
+	}
+	return nil
 }
 
 // Round runs every benchmark of s once, each top-level benchmark in a

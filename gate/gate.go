@@ -62,6 +62,9 @@ type Options struct {
 	// Notes are what the caller has to say in the verdict, before the
 	// gate's own notes (where the configuration came from, say).
 	Notes []string
+	// Shard, when set, runs one share of the go test benchmarks, one job
+	// of a sharded run that perfgate merge joins (Merge).
+	Shard *bench.Shard
 }
 
 // Result is what a run leaves: the verdict, what ran, and where.
@@ -96,6 +99,8 @@ func Run(ctx context.Context, opts Options) (res *Result, err error) {
 		return nil, errors.New("nothing to measure: no benchmarks and no load scenarios")
 	case cfg.GoBench && cfg.Bench.Rounds < 1:
 		return nil, fmt.Errorf("bench.rounds: %d is below 1", cfg.Bench.Rounds)
+	case opts.Shard != nil && (!cfg.GoBench || len(cfg.Load) > 0):
+		return nil, errors.New("a shard runs go test benchmarks only, not load scenarios")
 	}
 	baseRef, err := resolveBase(ctx, opts)
 	if err != nil {
@@ -147,9 +152,20 @@ func Run(ctx context.Context, opts Options) (res *Result, err error) {
 	var runners []runner
 	if cfg.GoBench {
 		suite := bench.NewSuite(sides, cfg.Bench)
+		suite.Shard = opts.Shard
 		d.progress.show(Progress{Phase: "build", Side: "base and head"})
-		if err := suite.Prepare(ctx); err != nil {
+		err := suite.Prepare(ctx)
+		if errors.Is(err, bench.ErrEmptyShard) {
+			return emptyShard(run, info, opts, baseRef)
+		}
+		if err != nil {
 			return nil, err
+		}
+		if sh := info.Shard; sh != nil {
+			// The correction over every shard's results, estimated
+			// from this shard's: see analyze.Options.FamilyScale.
+			compareOpts.FamilyScale = float64(len(sh.All)) / float64(len(sh.Mine))
+			d.compare.FamilyScale = compareOpts.FamilyScale
 		}
 		if info.StoppedAt, err = d.measure(ctx, suite, "", cfg.Bench.Rounds, looks, (*analyze.Verdict).Open); err != nil {
 			return nil, err
@@ -219,6 +235,27 @@ func Run(ctx context.Context, opts Options) (res *Result, err error) {
 	v.Notes = append(v.Notes, info.Notes...)
 	v.Curves = curves(cfg, info)
 	explain(v, info, run)
+	if err := run.WriteVerdict(v); err != nil {
+		return nil, err
+	}
+	return &Result{Verdict: v, Info: info, Dir: run}, nil
+}
+
+// emptyShard ends the run of a shard with no benchmark to run: it passes,
+// and says so, with its run.json complete for perfgate merge.
+func emptyShard(run rundir.Dir, info *rundir.Info, opts Options, baseRef string) (*Result, error) {
+	sh := info.Shard
+	v := &analyze.Verdict{Schema: analyze.SchemaVersion, Verdict: analyze.Pass}
+	v.Base = analyze.Side{Ref: baseRef, Commit: info.Sides[0].Commit, Dirty: info.Sides[0].Dirty}
+	v.Head = analyze.Side{Ref: opts.Config.Sides.Head.Ref, Commit: info.Sides[1].Commit, Dirty: info.Sides[1].Dirty}
+	if v.Head.Ref == "" {
+		v.Head.Ref = "working tree"
+	}
+	v.Notes = append(slices.Clip(opts.Notes), fmt.Sprintf("shard %d/%d has no benchmark to run (%d top-level benchmarks over %d shards)", sh.Index, sh.Count, len(sh.All), sh.Count))
+	info.Complete = true
+	if err := run.WriteInfo(info); err != nil {
+		return nil, err
+	}
 	if err := run.WriteVerdict(v); err != nil {
 		return nil, err
 	}

@@ -41,6 +41,20 @@ type Info struct {
 	Load           []LoadRound       `json:"load,omitempty"`
 	Profiles       []Profile         `json:"profiles,omitempty"`
 	Notes          []string          `json:"notes,omitempty"`
+	// Shard is the share of the benchmarks this run measured, when it is
+	// one job of a sharded run (perfgate bench --shard).
+	Shard *Shard `json:"shard,omitempty"`
+}
+
+// Shard is one share of a sharded run, as run.json records it for
+// perfgate merge.
+type Shard struct {
+	Index int `json:"index"`
+	Count int `json:"count"`
+	// All are the top-level benchmarks of every shard
+	// ("importpath.BenchmarkName"), and Mine this shard's.
+	All  []string `json:"all"`
+	Mine []string `json:"mine"`
 }
 
 // Host describes the machine.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/perfgate/perfgate/bench"
 	"github.com/perfgate/perfgate/config"
 	"github.com/perfgate/perfgate/gate"
 	"github.com/perfgate/perfgate/internal/text"
@@ -22,6 +23,8 @@ type sideFlags struct {
 	record bool
 	data   string
 	kind   string
+	// shard is bench's --shard I/N, "" for all the benchmarks.
+	shard string
 }
 
 func (f *sideFlags) register(cmd *cobra.Command) {
@@ -111,6 +114,7 @@ of CPU samples) and names the functions that grew beyond sampling noise.`,
 	fl.IntVar(&profileSamples, "profile-samples", config.Default.Bench.ProfileSamples, "CPU samples per side the profiling runs of a benchmark aim for")
 	fl.DurationVar(&profileTime, "profile-time", config.Default.Bench.ProfileTime, "the most time the profiling runs of a benchmark take per side")
 	fl.StringArrayVar(&thresholds, "threshold", nil, "threshold of a unit, as `UNIT=PCT` (sec/op=5%); repeatable")
+	fl.StringVar(&sf.shard, "shard", "", "run share `I/N` of the top-level benchmarks, one job of N that perfgate merge joins (balanced by the durations in the history store, when there is one)")
 	return cmd
 }
 
@@ -150,9 +154,20 @@ func (g *globals) gateAndDecide(ctx context.Context, cfg *config.Config, sf side
 		// the runs either side: a recorded run profiles every result.
 		cfg.Bench.Profile, cfg.Bench.ProfileAll = true, true
 	}
+	var shard *bench.Shard
+	if sf.shard != "" {
+		s, err := bench.ParseShard(sf.shard)
+		if err != nil {
+			return err
+		}
+		if s.Durations, err = g.pastDurations(ctx, sf); err != nil {
+			return err
+		}
+		shard = &s
+	}
 	p := newProgress(g.stderr)
 	res, err := gate.Run(ctx, gate.Options{
-		Config: cfg, Dir: g.dir, Base: sf.base, Out: out, KeepBinaries: sf.keepBin, Progress: p.update,
+		Config: cfg, Dir: g.dir, Base: sf.base, Out: out, KeepBinaries: sf.keepBin, Progress: p.update, Shard: shard,
 		Log: func(format string, args ...any) { fmt.Fprintf(g.stderr, "perfgate: "+format+"\n", args...) },
 	})
 	p.finish()

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -260,5 +261,26 @@ func setSchemaVersion(t *testing.T, dir string, v int) {
 	defer db.Close()
 	if _, err := db.Exec(`UPDATE meta SET value = ? WHERE key = 'schema_version'`, fmt.Sprint(v)); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestPastDurations: --shard balances by the history in --data, the time
+// one round of each top-level benchmark took in the latest run; without
+// a history, by nothing.
+func TestPastDurations(t *testing.T) {
+	ctx := context.Background()
+	data := t.TempDir()
+	g := &globals{dir: t.TempDir()}
+	if d, err := g.pastDurations(ctx, sideFlags{data: data}); err != nil || d != nil {
+		t.Errorf("without a history: %v, %v; want none", d, err)
+	}
+	file := filepath.Join(t.TempDir(), "a.txt")
+	writeFiles(t, filepath.Dir(file), map[string]string{"a.txt": "commit: abc\npkg: example.com/p\nBenchmarkF/n=1-2 1000 2000000 ns/op\nBenchmarkF/n=2-2 500 2000000 ns/op\nBenchmarkG-2 10 1000 ns/op\n"})
+	if code, _, _ := perfgate(t, ctx, "history", "import", "--data", data, file); code != exitPass {
+		t.Fatalf("import: exit %d", code)
+	}
+	d, err := g.pastDurations(ctx, sideFlags{data: data})
+	if err != nil || math.Abs(d["example.com/p.BenchmarkF"]-3) > 1e-9 || math.Abs(d["example.com/p.BenchmarkG"]-1e-5) > 1e-12 {
+		t.Errorf("durations %v, %v; want BenchmarkF 3 s (its two sub-benchmarks), BenchmarkG 10 µs", d, err)
 	}
 }
