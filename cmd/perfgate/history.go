@@ -224,7 +224,7 @@ func parseSince(s string, now time.Time) (time.Time, error) {
 	}
 	if days, ok := strings.CutSuffix(s, "d"); ok {
 		var n int
-		if _, err := fmt.Sscanf(days, "%d", &n); err == nil && n >= 0 && fmt.Sprint(n) == days {
+		if _, err := fmt.Sscanf(days, "%d", &n); err == nil && n >= 0 && n <= 100*366 && fmt.Sprint(n) == days {
 			return now.Add(-time.Duration(n) * 24 * time.Hour), nil
 		}
 	}

@@ -284,3 +284,46 @@ func TestPastDurations(t *testing.T) {
 		t.Errorf("durations %v, %v; want BenchmarkF 3 s (its two sub-benchmarks), BenchmarkG 10 µs", d, err)
 	}
 }
+
+func TestParseSince(t *testing.T) {
+	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+	for _, tt := range []struct {
+		in   string
+		want time.Time
+		err  bool
+	}{
+		{"2026-11-01T00:00:00Z", time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), false},
+		{"168h", now.Add(-168 * time.Hour), false},
+		{"-24h", now.Add(-24 * time.Hour), false},
+		{"7d", now.Add(-7 * 24 * time.Hour), false},
+		{"0d", now, false},
+		{"last week", time.Time{}, true},
+		{"-7d", time.Time{}, true},
+		{"7.5d", time.Time{}, true},
+		{"", time.Time{}, true},
+	} {
+		got, err := parseSince(tt.in, now)
+		if (err != nil) != tt.err || !got.Equal(tt.want) {
+			t.Errorf("parseSince(%q) = %v, %v; want %v (error %v)", tt.in, got, err, tt.want, tt.err)
+		}
+	}
+}
+
+func FuzzParseSince(f *testing.F) {
+	for _, s := range []string{"7d", "168h", "2026-11-01T00:00:00Z", "-1h", "99999999999d", "1e9h", "d"} {
+		f.Add(s)
+	}
+	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := parseSince(s, now)
+		if err != nil {
+			if strings.Contains(err.Error(), "\n") {
+				t.Errorf("error of more than one line: %q", err)
+			}
+			return
+		}
+		if got.After(now) && !strings.Contains(s, "T") {
+			t.Errorf("parseSince(%q) = %v: a duration back from now lands after it", s, got)
+		}
+	})
+}
