@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/perfgate/perfgate/store"
 )
 
 // fakeGitHub stands in for the REST API: it keeps the issue comments of
@@ -213,6 +215,9 @@ func TestAction(t *testing.T) {
 		}
 		if _, err := os.Stat(filepath.Join(dir, ".perfgate", "report.md")); err != nil {
 			t.Errorf("run %d: no .perfgate/report.md: %v", run, err)
+		}
+		if _, err := os.Stat(filepath.Join(dir, ".perfgate", store.FileName)); err == nil {
+			t.Errorf("run %d: a pull request's run was recorded in the history", run)
 		}
 	}
 	gh.mu.Lock()
@@ -453,5 +458,57 @@ func TestActionNoFail(t *testing.T) {
 	}
 	if out, _ := os.ReadFile(output); !strings.Contains(string(out), "\nregression\n") {
 		t.Errorf("verdict output is not regression:\n%s", out)
+	}
+}
+
+// TestActionRecordsPush: on a push to the default branch the Action
+// records the run in the history store of its data input, by default
+// (TestAction checks that a pull request's is not).
+func TestActionRecordsPush(t *testing.T) {
+	dir, base, head, merge := prCheckout(t)
+	gh := &fakeGitHub{}
+	api := httptest.NewServer(gh)
+	defer api.Close()
+
+	actionEnv(t, dir, base, head, merge, api.URL, "pull_request")
+	t.Setenv("INPUT_COMMENT", "false")
+
+	// The push of the pull request's head to master, the default branch.
+	gitRun(t, dir, "checkout", "-q", head)
+	data, err := os.ReadFile("../../action/testdata/push.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev map[string]any
+	if err := json.Unmarshal(data, &ev); err != nil {
+		t.Fatal(err)
+	}
+	ev["before"], ev["after"] = base, head
+	data, _ = json.Marshal(ev)
+	eventPath := filepath.Join(t.TempDir(), "push.json")
+	writeFiles(t, filepath.Dir(eventPath), map[string]string{"push.json": string(data)})
+	t.Setenv("GITHUB_EVENT_NAME", "push")
+	t.Setenv("GITHUB_EVENT_PATH", eventPath)
+	t.Setenv("GITHUB_SHA", head)
+	code, stdout, stderr := perfgate(t, context.Background(), "-C", dir, "action")
+	if code != exitRegression {
+		t.Fatalf("push: exit %d\n%s", code, stderr)
+	}
+	if !strings.Contains(stdout, "perfgate: recorded run 1") {
+		t.Errorf("the push's run was not said to be recorded:\n%s", stdout)
+	}
+	st, err := store.Open(context.Background(), filepath.Join(dir, ".perfgate"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	trends, err := st.Trends(context.Background(), store.HistoryQuery{Branch: "master"})
+	if err != nil || len(trends) == 0 {
+		t.Fatalf("trends on master: %d, %v", len(trends), err)
+	}
+	for _, tr := range trends {
+		if len(tr.Points) != 2 || tr.Points[0].Commit.Hash != base || tr.Points[1].Commit.Hash != head {
+			t.Errorf("%s %s: points %+v, want the base then the pushed commit", tr.Benchmark, tr.Unit, tr.Points)
+		}
 	}
 }

@@ -19,9 +19,13 @@ out="$here/series"
 repo=$(mktemp -d)
 trap 'rm -rf "$repo"' EXIT
 cd "$repo"
+# The commits' hashes depend only on this script: fixed names and dates, and
+# no user or system git configuration (signing, line endings, hooks).
+export GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_NOSYSTEM=1
+export GIT_AUTHOR_NAME=perfgate GIT_AUTHOR_EMAIL=perfgate@example.com
+export GIT_COMMITTER_NAME=perfgate GIT_COMMITTER_EMAIL=perfgate@example.com
+export GOWORK=off GOFLAGS=
 git init -q -b main
-git config user.name perfgate
-git config user.email perfgate@example.com
 
 # The work of BenchmarkChecksum is `units` passes over 4 KiB: 1000 units,
 # then 1080 (+8%), 1026 (-5% of 1080), 1180 (+15% of 1026).
