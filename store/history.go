@@ -276,6 +276,7 @@ func (s *Store) Trends(ctx context.Context, q HistoryQuery) ([]Trend, error) {
 	var trends []Trend
 	index := map[key]int{}
 	first := map[key]map[string]int64{} // when each commit of a trend was first recorded
+	points := map[key]map[string]int{}  // where each commit of a trend is in its points
 	for rows.Next() {
 		var m Machine
 		var pkg, bench, unit, variant, samples string
@@ -297,12 +298,14 @@ func (s *Store) Trends(ctx context.Context, q HistoryQuery) ([]Trend, error) {
 			index[k] = i
 			trends = append(trends, Trend{Machine: m, Package: pkg, Benchmark: bench, Unit: unit, Variant: variant})
 			first[k] = map[string]int64{}
+			points[k] = map[string]int{}
 		}
 		t := &trends[i]
-		j := slices.IndexFunc(t.Points, func(p TrendPoint) bool { return p.Commit.Hash == c.Hash })
-		if j < 0 {
+		j, ok := points[k][c.Hash]
+		if !ok {
 			t.Points = append(t.Points, TrendPoint{Commit: c})
 			j = len(t.Points) - 1
+			points[k][c.Hash] = j
 			first[k][c.Hash] = recorded
 		}
 		p := &t.Points[j]
