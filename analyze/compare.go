@@ -30,13 +30,14 @@ type Options struct {
 	// Looks is how many times the rounds are looked at to stop early
 	// (sequential testing); each look tests at Alpha/Looks. 0 means 1.
 	Looks int
-	// FamilyScale, above 1, says the results compared here are one share
-	// of a family measured in several shards (perfgate bench --shard):
-	// the family of each unit is taken to be FamilyScale times the
-	// results here, and each result is tested at alpha over that many
-	// (Bonferroni), a correction no weaker than Holm's over all the
-	// shards' results (see decidePaired). Paired only.
-	FamilyScale float64
+	// Others, above 0, says the results compared here are one share of a
+	// run measured in shards (perfgate bench --shard): Others more results
+	// were measured elsewhere, and each one counts in every unit's family
+	// as a test with p = 1 (a phantom member). Holm's correction over the
+	// larger family is at least as strict as over all the shards' results
+	// together, so what a shard decides the merge decides alike (see
+	// shardFamily). Paired only.
+	Others int
 	// Ignore names configuration keys that do not split the comparison,
 	// as benchstat's -ignore does: file configuration keys ("cpu" for
 	// files from two machines) or benchmark name keys ("/size"). Results
@@ -244,7 +245,7 @@ func Compare(base, head *Results, opts Options) (*Verdict, error) {
 	slices.SortStableFunc(v.Results, func(a, b Result) int { return isResource(a) - isResource(b) })
 	if opts.Paired {
 		v.Paired, v.Looks = true, max(opts.Looks, 1)
-		decidePaired(v, opts.Alpha/float64(v.Looks), opts.FamilyScale)
+		decidePaired(v, opts.Alpha/float64(v.Looks), opts.Others)
 	}
 	v.Verdict = outcome(v.Results, opts.RequireAll)
 	return v, nil

@@ -32,6 +32,10 @@ package analyze
 //     unit whose values are all equal, like allocs/op of unchanged code)
 //     do not count in m: Tarone's refinement for discrete tests, which
 //     keeps the family-wise level and gives the others their full share.
+//     One shard of a sharded run (Options.Others) counts the results of
+//     the other shards as members of p = 1, without Tarone's refinement,
+//     so that merging the shards changes none of its decisions: see
+//     shardFamily.
 //  4. Correct for repeated looks: when the rounds are looked at after each
 //     batch to stop early (Options.Looks), each look tests at alpha/Looks
 //     (Bonferroni over looks): whatever look stops the run, the chance of a
@@ -283,10 +287,12 @@ type pairedResult struct {
 }
 
 // decidePaired decides the results of v that both sides measured, round
-// by round, at level alpha per look (see the package's paired steps). The
-// results arrive with benchstat's unpaired comparison done: its p-value is
-// kept where there are too few rounds to pair.
-func decidePaired(v *Verdict, alpha, scale float64) {
+// by round, at level alpha per look (see the package's paired steps), each
+// unit's family grown by others phantom members when v is one shard's
+// (Options.Others). The results arrive with benchstat's unpaired
+// comparison done: its p-value is kept where there are too few rounds to
+// pair.
+func decidePaired(v *Verdict, alpha float64, others int) {
 	var prs []pairedResult
 	var ps, minPs []float64
 	for i := range v.Results {
@@ -324,22 +330,8 @@ func decidePaired(v *Verdict, alpha, scale float64) {
 		for _, k := range family {
 			fmin = append(fmin, minPs[k])
 		}
-		if scale > 1 {
-			// One shard of a family: Bonferroni over the whole family,
-			// estimated. Whatever the other shards' p-values, Holm over
-			// all of them (at most m results, when the estimate holds)
-			// rejects each p <= alpha/m this rejects: every p-value
-			// below it is below alpha/m too, and Holm's k-th threshold
-			// is alpha/(m-k) >= alpha/m. So the merged verdict keeps
-			// every change a shard found, and a result a shard found
-			// unchanged (its bound within the threshold) is at most
-			// found significant within its threshold: no shard stops on
-			// a result the merge would call open.
-			m := math.Ceil(float64(len(family)) * scale)
-			for _, k := range family {
-				testable[k] = minPs[k] <= alpha/m
-				significant[k] = ps[k] <= alpha/m
-			}
+		if others > 0 {
+			shardFamily(family, ps, minPs, others, alpha, testable, significant)
 			continue
 		}
 		in := tarone(fmin, alpha)
@@ -374,6 +366,66 @@ func decidePaired(v *Verdict, alpha, scale float64) {
 			r.Open = true
 		}
 		r.Regression = r.Status == StatusRegression
+	}
+}
+
+// shardFamily decides one unit's family of a shard's results (family
+// indexes ps, the p-values, and minPs, the smallest each test can reach):
+// Holm's step-down at level alpha over the family grown by others phantom
+// members of p = 1, which rank last; without Tarone's refinement, which
+// needs every member's smallest p-value. A result may be rejected (set in
+// significant) and is testable when its smallest p-value reaches alpha
+// over the whole grown family.
+//
+// Why the merge (perfgate merge: Holm with Tarone's refinement over the
+// joined results, Others 0, at the same alpha per look) keeps every
+// decision a shard made, provided the grown family, m = len(family) +
+// others, is at least the merged family's M results (see below for when
+// it is not):
+//
+//   - A result significant here is significant in the merge. Let it be
+//     the j-th smallest of this shard's p-values (from 0): for every
+//     i <= j the i-th smallest p_i <= alpha/(m-i). Tarone's K over all
+//     M results is at most M <= m, so p_i <= alpha/m <= alpha/K: all of
+//     them are testable in the merge, as is any other shard's result with
+//     p <= p_j, the merged family being M_T <= M of them. Such a result
+//     ranks r >= i among them, i the shard's results below it, and its p
+//     is at most this shard's i-th, so p <= alpha/(m-i) <= alpha/(M_T-r):
+//     Holm's step-down in the merge passes every p-value up to p_j.
+//   - Whether a significant result is a regression (decideSignificant)
+//     and whether a result is clear depend on its own values only, the
+//     same in the merge. So a regression here is one in the merge; a
+//     result this shard closed as unchanged (clear, not significant) is
+//     in the merge unchanged, or significant and clear: within its
+//     threshold or an improvement, never a regression nor open: a clear
+//     result's bound in the worse direction is within its threshold, and
+//     its change, the Hodges-Lehmann estimate, lies inside the bounds.
+//     (With fewer than pairedMinRounds rounds, or values not all
+//     positive, the change is benchstat's difference of the medians,
+//     which can in rare samples lie beyond the paired bound.)
+//   - A shard stops its rounds only when none of its results is open:
+//     every result it stopped on keeps its decision in the merge, so the
+//     merged outcome is the shards' own. Only a result a shard left open
+//     (inconclusive when its budget ran out) may be decided by the merge,
+//     with the more powerful correction over the true family: as the run
+//     of all the benchmarks at once would have decided it.
+//
+// The gate estimates others (gate.shardOthers) from this shard's results
+// per top-level benchmark times the other shards' top-level benchmarks,
+// counting the largest unit family: an estimate, since the exact count
+// would need every benchmark run once. Where the other shards' benchmarks
+// have more sub-benchmarks than this shard's, m may fall short of M, and
+// the first point can fail for a p-value close to its threshold.
+func shardFamily(family []int, ps, minPs []float64, others int, alpha float64, testable, significant []bool) {
+	var fp []float64
+	for _, k := range family {
+		fp = append(fp, ps[k])
+	}
+	m := len(family) + others
+	for j, adj := range holmOf(fp, m) {
+		k := family[j]
+		testable[k] = minPs[k] <= alpha/float64(m)
+		significant[k] = adj <= alpha
 	}
 }
 

@@ -314,32 +314,114 @@ func TestPairedFalseAlarms(t *testing.T) {
 	}
 }
 
-// TestFamilyScale: a shard of a sharded run tests each result against the
-// family of all shards (Bonferroni over FamilyScale times its results),
-// so a change that one result alone shows is not enough with 8 rounds
-// (its smallest possible p, 2/256, is above 0.05/10: too few samples), and
-// is with 12 (2/4096): the same data
-// decide as the merged run would, or more cautiously.
-func TestFamilyScale(t *testing.T) {
+// TestShardOthers: a shard of a sharded run counts the other shards'
+// results as phantom members of p = 1 in each unit's family, so a change
+// that one result alone shows is not enough with 8 rounds among 10 (its
+// smallest possible p, 2/256, is above 0.05/10: too few samples), and is
+// with 12 (2/4096).
+func TestShardOthers(t *testing.T) {
 	for _, tt := range []struct {
-		n     int
-		scale float64
-		want  Status
-		open  bool
+		n, others int
+		want      Status
+		open      bool
 	}{
 		{8, 0, StatusRegression, false},
-		{8, 10, StatusTooFewSamples, true},
-		{12, 10, StatusRegression, false},
+		{8, 9, StatusTooFewSamples, true},
+		{12, 9, StatusRegression, false},
+		{12, 2000, StatusTooFewSamples, true},
 	} {
 		base, head := pairedFiles(t, tt.n, 0.30, 0.1, 0.01, 11)
 		opts := DefaultOptions
-		opts.Paired, opts.Looks, opts.FamilyScale = true, 1, tt.scale
+		opts.Paired, opts.Looks, opts.Others = true, 1, tt.others
 		v, err := Compare(base, head, opts)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if r := v.Results[0]; r.Status != tt.want || r.Open != tt.open {
-			t.Errorf("%d rounds, scale %v: %s (open %v, p=%.4g), want %s (open %v)", tt.n, tt.scale, r.Status, r.Open, r.P, tt.want, tt.open)
+			t.Errorf("%d rounds, %d others: %s (open %v, p=%.4g), want %s (open %v)", tt.n, tt.others, r.Status, r.Open, r.P, tt.want, tt.open)
 		}
 	}
+}
+
+// TestShardOthersStricter checks, over random runs of several benchmarks
+// split in two shards, what decidePaired's shardFamily argues: with the
+// other shard's results as phantoms, a shard's correction is at least as
+// strict as the merged one's (Holm with Tarone's refinement over all the
+// results), so every result the shard decided (not open) is decided the
+// same way by the merge: a regression stays one, a result closed without
+// a regression is neither a regression nor open in the merge.
+func TestShardOthersStricter(t *testing.T) {
+	const trials = 300
+	var shardRegressions, mergeOnly int
+	for seed := range uint64(trials) {
+		rng := rand.New(rand.NewPCG(seed, 99))
+		nb := 3 + rng.IntN(6)       // benchmarks
+		n := 8 + rng.IntN(7)        // rounds
+		split := 1 + rng.IntN(nb-1) // the shard's are the first split
+		slow := make([]float64, nb)
+		for i := range slow {
+			// Unchanged, small, border-line and clear slowdowns.
+			slow[i] = []float64{0, 0, 0.02, 0.06, 0.08, 0.3}[rng.IntN(6)]
+		}
+		var all, mine [2]strings.Builder
+		for range n {
+			round := math.Exp(0.05 * rng.NormFloat64())
+			for i := range nb {
+				b := 1000 * round * math.Exp(0.03*rng.NormFloat64())
+				h := 1000 * (1 + slow[i]) * round * math.Exp(0.03*rng.NormFloat64())
+				for side, x := range []float64{b, h} {
+					line := fmt.Sprintf("BenchmarkB%d-2 1000 %.3f ns/op\n", i, x)
+					all[side].WriteString(line)
+					if i < split {
+						mine[side].WriteString(line)
+					}
+				}
+			}
+		}
+		compare := func(files [2]strings.Builder, others int) map[string]Result {
+			base, err := ReadResults(strings.NewReader(files[0].String()), "base.txt", "base")
+			if err != nil {
+				t.Fatal(err)
+			}
+			head, err := ReadResults(strings.NewReader(files[1].String()), "head.txt", "head")
+			if err != nil {
+				t.Fatal(err)
+			}
+			opts := DefaultOptions
+			opts.Paired, opts.Looks, opts.Others = true, 2, others
+			v, err := Compare(base, head, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := make(map[string]Result)
+			for _, r := range v.Results {
+				out[r.Benchmark] = r
+			}
+			return out
+		}
+		shard, merged := compare(mine, nb-split), compare(all, 0)
+		alone := compare(mine, 0)
+		for name, s := range shard {
+			m := merged[name]
+			switch {
+			case s.Status == StatusRegression && m.Status != StatusRegression:
+				t.Errorf("seed %d: %s is a regression in the shard (p=%.4g), %s in the merge (p=%.4g)", seed, name, s.P, m.Status, m.P)
+			case !s.Open && s.Status != StatusRegression && (m.Regression || m.Open):
+				t.Errorf("seed %d: %s closed as %s in the shard, %s (open %v) in the merge", seed, name, s.Status, m.Status, m.Open)
+			case alone[name].Regression != s.Regression && s.Regression:
+				t.Errorf("seed %d: %s: the phantoms made a regression of a result that is none without them", seed, name)
+			}
+			if s.Regression {
+				shardRegressions++
+			} else if m.Regression {
+				mergeOnly++
+			}
+		}
+	}
+	// The test must exercise both sides of the argument: regressions a
+	// shard finds, and results only the merge's correction finds.
+	if shardRegressions < trials/4 || mergeOnly == 0 {
+		t.Errorf("%d regressions found by shards, %d by the merge only: the trials do not test the correction", shardRegressions, mergeOnly)
+	}
+	t.Logf("%d regressions found by shards, %d by the merge only", shardRegressions, mergeOnly)
 }

@@ -1,10 +1,13 @@
 package bench
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/perfgate/perfgate/rundir"
 )
 
 func TestParseShard(t *testing.T) {
@@ -129,5 +132,81 @@ func TestAssign(t *testing.T) {
 		if n != 1 {
 			t.Errorf("share %v holds %d of the three long benchmarks, want 1", s, n)
 		}
+	}
+}
+
+// TestSuiteShare: each shard keeps, on both sides, only its share of the
+// union of both sides' top-level benchmarks (a benchmark new on the head
+// counts too), drops the packages left empty, records the shares in
+// run.json, and says when its share is empty.
+func TestSuiteShare(t *testing.T) {
+	sides := func() [2][]rundir.Package {
+		return [2][]rundir.Package{
+			{{ImportPath: "example.com/p", Benchmarks: []string{"BenchmarkA", "BenchmarkB"}}, {ImportPath: "example.com/q", Benchmarks: []string{"BenchmarkC"}}},
+			{{ImportPath: "example.com/p", Benchmarks: []string{"BenchmarkA", "BenchmarkB", "BenchmarkNew"}}, {ImportPath: "example.com/q", Benchmarks: []string{"BenchmarkC"}}},
+		}
+	}
+	all := []string{"example.com/p.BenchmarkA", "example.com/p.BenchmarkB", "example.com/p.BenchmarkNew", "example.com/q.BenchmarkC"}
+	for _, tt := range []struct {
+		shard      Shard
+		base, head []string // the benchmarks each side keeps
+		empty      bool
+	}{
+		{Shard{Index: 1, Count: 2}, []string{"example.com/p.BenchmarkA"}, []string{"example.com/p.BenchmarkA", "example.com/p.BenchmarkNew"}, false},
+		{Shard{Index: 2, Count: 2}, []string{"example.com/p.BenchmarkB", "example.com/q.BenchmarkC"}, []string{"example.com/p.BenchmarkB", "example.com/q.BenchmarkC"}, false},
+		{Shard{Index: 5, Count: 5}, nil, nil, true},
+		// The longest alone in a share.
+		{Shard{Index: 1, Count: 2, Durations: map[string]float64{"example.com/q.BenchmarkC": 10, "example.com/p.BenchmarkA": 1, "example.com/p.BenchmarkB": 1, "example.com/p.BenchmarkNew": 2}}, []string{"example.com/q.BenchmarkC"}, []string{"example.com/q.BenchmarkC"}, false},
+	} {
+		t.Run(tt.shard.String(), func(t *testing.T) {
+			run, err := rundir.Create(t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := &Sides{Info: &rundir.Info{}, Run: run}
+			pkgs := sides()
+			for i, name := range []string{"base", "head"} {
+				s.sides[i] = &Side{Side: &rundir.Side{Name: name, Packages: pkgs[i]}}
+			}
+			b := &Suite{sides: s, Shard: &tt.shard}
+			err = b.share()
+			if tt.empty != errors.Is(err, ErrEmptyShard) || (err != nil && !tt.empty) {
+				t.Fatalf("share: %v, want empty %v", err, tt.empty)
+			}
+			for i, want := range [][]string{tt.base, tt.head} {
+				var got []string
+				for _, p := range s.sides[i].Packages {
+					if len(p.Benchmarks) == 0 {
+						t.Errorf("%s side keeps the empty package %s", s.sides[i].Name, p.ImportPath)
+					}
+					for _, name := range p.Benchmarks {
+						got = append(got, p.ImportPath+"."+name)
+					}
+				}
+				if !slices.Equal(got, want) {
+					t.Errorf("%s side keeps %v, want %v", s.sides[i].Name, got, want)
+				}
+			}
+			info, err := run.ReadInfo()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sh := info.Shard; sh == nil || !slices.Equal(sh.All, all) || sh.Index != tt.shard.Index || sh.Count != tt.shard.Count {
+				t.Errorf("run.json's shard = %+v, want %s of %v", sh, tt.shard, all)
+			}
+		})
+	}
+	// No benchmark at all is not an empty shard: Prepare's error says
+	// that nothing matched.
+	run, err := rundir.Create(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Sides{Info: &rundir.Info{}, Run: run}
+	for i, name := range []string{"base", "head"} {
+		s.sides[i] = &Side{Side: &rundir.Side{Name: name}}
+	}
+	if err := (&Suite{sides: s, Shard: &Shard{Index: 2, Count: 3}}).share(); err != nil {
+		t.Errorf("share of no benchmarks: %v", err)
 	}
 }

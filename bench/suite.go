@@ -91,7 +91,8 @@ func (b *Suite) Prepare(ctx context.Context) error {
 
 // share keeps this shard's share of the benchmarks both sides listed
 // (Assign), records it in the run's Info, and returns ErrEmptyShard when
-// the share is empty.
+// the share is empty but other shards have benchmarks (with none at all,
+// Prepare's error says that no benchmark matches).
 func (b *Suite) share() error {
 	var all []string
 	for _, s := range b.sides.Both() {
@@ -114,11 +115,11 @@ func (b *Suite) share() error {
 		s.Packages = slices.DeleteFunc(s.Packages, func(p rundir.Package) bool { return len(p.Benchmarks) == 0 })
 	}
 	slices.Sort(all)
-	b.sides.Info.Shard = &rundir.Shard{Index: b.Shard.Index, Count: b.Shard.Count, All: slices.Compact(all), Mine: mine}
+	b.sides.Info.Shard = &rundir.ShardInfo{Index: b.Shard.Index, Count: b.Shard.Count, All: slices.Compact(all), Mine: mine}
 	if err := b.sides.Save(); err != nil {
 		return err
 	}
-	if len(mine) == 0 {
+	if len(mine) == 0 && len(all) > 0 {
 		return ErrEmptyShard
 	}
 	return nil

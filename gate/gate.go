@@ -15,6 +15,11 @@
 //     (analyze.Looks): they stop as soon as no result is open (analyze's
 //     paired, sequential comparison), and go on to Rounds, the budget,
 //     while one is.
+//     One shard of a sharded run (Options.Shard) runs only its share of
+//     the top-level benchmarks, and corrects for many results as if among
+//     the other shards' results too (shardOthers), so that perfgate merge
+//     (Merge) keeps what it decides; a shard with no benchmark passes at
+//     once (emptyShard).
 //  4. Compare the sides round by round, at the final look: the verdict.
 //  5. Decided, profile what regressed (everything, with ProfileAll): each
 //     runner runs that work again on both sides, profiled, in interleaved
@@ -155,18 +160,19 @@ func Run(ctx context.Context, opts Options) (res *Result, err error) {
 		suite.Shard = opts.Shard
 		d.progress.show(Progress{Phase: "build", Side: "base and head"})
 		err := suite.Prepare(ctx)
+		if info.Shard != nil {
+			// For perfgate merge, which decides with the shards'.
+			info.Shard.Thresholds = cfg.Thresholds
+		}
 		if errors.Is(err, bench.ErrEmptyShard) {
 			return emptyShard(run, info, opts, baseRef)
 		}
 		if err != nil {
 			return nil, err
 		}
-		if sh := info.Shard; sh != nil {
-			// The correction over every shard's results, estimated
-			// from this shard's: see analyze.Options.FamilyScale.
-			compareOpts.FamilyScale = float64(len(sh.All)) / float64(len(sh.Mine))
-			d.compare.FamilyScale = compareOpts.FamilyScale
-		}
+		// A shard's correction counts the other shards' results too:
+		// see shardOthers.
+		d.shard = info.Shard
 		if info.StoppedAt, err = d.measure(ctx, suite, "", cfg.Bench.Rounds, looks, (*analyze.Verdict).Open); err != nil {
 			return nil, err
 		}
@@ -195,7 +201,7 @@ func Run(ctx context.Context, opts Options) (res *Result, err error) {
 	}
 
 	// Decide first; then profile what needs explaining.
-	v, err := compare(run, compareOpts)
+	v, err := compare(run, compareOpts, d.shard)
 	if err != nil {
 		return nil, err
 	}
@@ -232,6 +238,10 @@ func Run(ctx context.Context, opts Options) (res *Result, err error) {
 	if info.StoppedAt > 0 {
 		v.Notes = append(v.Notes, fmt.Sprintf("the benchmarks' answer was clear after %d of at most %d rounds", info.StoppedAt, cfg.Bench.Rounds))
 	}
+	if sh := info.Shard; sh != nil {
+		v.Notes = append(v.Notes, fmt.Sprintf("shard %d/%d: %d of %d top-level benchmarks; each unit's results corrected as among about %d more of the other shards (estimated from this shard's)",
+			sh.Index, sh.Count, len(sh.Mine), len(sh.All), sh.Others))
+	}
 	v.Notes = append(v.Notes, info.Notes...)
 	v.Curves = curves(cfg, info)
 	explain(v, info, run)
@@ -251,7 +261,7 @@ func emptyShard(run rundir.Dir, info *rundir.Info, opts Options, baseRef string)
 	if v.Head.Ref == "" {
 		v.Head.Ref = "working tree"
 	}
-	v.Notes = append(slices.Clip(opts.Notes), fmt.Sprintf("shard %d/%d has no benchmark to run (%d top-level benchmarks over %d shards)", sh.Index, sh.Count, len(sh.All), sh.Count))
+	v.Notes = append(slices.Clip(opts.Notes), fmt.Sprintf("shard %d/%d has no benchmarks to run (%d top-level benchmarks over %d shards)", sh.Index, sh.Count, len(sh.All), sh.Count))
 	info.Complete = true
 	if err := run.WriteInfo(info); err != nil {
 		return nil, err
@@ -267,7 +277,7 @@ func emptyShard(run rundir.Dir, info *rundir.Info, opts Options, baseRef string)
 // explains what regressed from the profiles info lists, and writes the
 // verdict, whose sides are base and head, to run.
 func Decide(run rundir.Dir, info *rundir.Info, opts analyze.Options, base, head analyze.Side) (*analyze.Verdict, error) {
-	v, err := compare(run, opts)
+	v, err := compare(run, opts, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -311,6 +321,8 @@ type driver struct {
 	sides    *bench.Sides
 	compare  analyze.Options
 	progress *tracker
+	// shard is the run's share when it is one shard of a sharded run.
+	shard *rundir.ShardInfo
 }
 
 // measure drives r through its rounds. At each of looks it compares the
@@ -327,7 +339,7 @@ func (d *driver) measure(ctx context.Context, r Runner, scenario string, rounds 
 			d.progress.done++
 		}
 		if round < rounds && slices.Contains(looks, round) {
-			v, err := compare(d.sides.Run, d.compare)
+			v, err := compare(d.sides.Run, d.compare, d.shard)
 			if err != nil {
 				return 0, err
 			}
@@ -367,8 +379,10 @@ func order(sides []*bench.Side, round int) []*bench.Side {
 	return sides
 }
 
-// compare compares the results files of the run.
-func compare(run rundir.Dir, opts analyze.Options) (*analyze.Verdict, error) {
+// compare compares the results files of the run. For one shard of a
+// sharded run, shard is its share, and each unit's family of results
+// counts the other shards' results (shardOthers), recorded in shard.
+func compare(run rundir.Dir, opts analyze.Options, shard *rundir.ShardInfo) (*analyze.Verdict, error) {
 	var sides [2]*analyze.Results
 	for i, name := range []string{"base", "head"} {
 		path := run.Path(run.Results(name))
@@ -382,11 +396,46 @@ func compare(run rundir.Dir, opts analyze.Options) (*analyze.Verdict, error) {
 			return nil, err
 		}
 	}
+	if shard != nil && len(shard.Mine) < len(shard.All) {
+		// The families as this shard has them, to estimate the others.
+		v, err := analyze.Compare(sides[0], sides[1], opts)
+		if err != nil {
+			return nil, fmt.Errorf("comparing %s: %w", run.Root(), err)
+		}
+		opts.Others = shardOthers(v, shard)
+		shard.Others = opts.Others
+	}
 	v, err := analyze.Compare(sides[0], sides[1], opts)
 	if err != nil {
 		return nil, fmt.Errorf("comparing %s: %w", run.Root(), err)
 	}
 	return v, nil
+}
+
+// shardOthers estimates how many results the other shards of a sharded
+// run add to each unit's family (analyze.Options.Others), from v, this
+// shard's comparison: the results of its largest unit family per
+// top-level benchmark of the shard, times the top-level benchmarks of the
+// other shards, rounded up. The shard knows every top-level benchmark
+// (shard.All) but not how many sub-benchmarks and results the others
+// produce: an exact count would need every benchmark run once. Taking
+// the largest family errs on the strict side for the smaller ones.
+func shardOthers(v *analyze.Verdict, shard *rundir.ShardInfo) int {
+	family := make(map[string]int)
+	for _, r := range v.Results {
+		if r.Base != nil && r.Head != nil {
+			family[r.Unit]++
+		}
+	}
+	largest := 0
+	for _, n := range family {
+		largest = max(largest, n)
+	}
+	mine, others := len(shard.Mine), len(shard.All)-len(shard.Mine)
+	if mine == 0 || others <= 0 {
+		return 0
+	}
+	return (largest*others + mine - 1) / mine
 }
 
 // Progress is a step of a run, for a progress display.

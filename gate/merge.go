@@ -1,8 +1,10 @@
 package gate
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
-	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -14,29 +16,43 @@ import (
 
 // MergeOptions configure Merge.
 type MergeOptions struct {
-	// Dirs are the run directories of the shards, one each.
+	// Dirs are the run directories of the shards, one each, in any order.
 	Dirs []string
-	// Out is the merged run directory; it must not hold a run.
-	Out string
-	// Thresholds are the gate's, as the shards had them.
-	Thresholds analyze.Thresholds
+	// Out is the merged run directory; it must not hold a run. When it is
+	// "", the merged run is a new directory under Parent (rundir.New),
+	// made once the shards have passed the checks, and no run there is
+	// pruned: the shards being merged may be among them.
+	Out    string
+	Parent string
 }
 
 // Merge joins the run directories of the shards of one sharded run
 // (perfgate bench --shard) into one run directory and decides it: the
-// results of every shard compared together, with the correction for many
-// results over all of them, as one run of all the benchmarks would have
-// been; each regression explained from its shard's profiles. The shards
-// must be all of one run: the same count, each index once, the same base
-// and head commits, the same benchmark settings, and shares that agree;
-// anything else is an error that names the shard, and nothing is written
-// but the merged directory.
+// results of every shard compared together, with the thresholds the
+// shards recorded and the correction for many results over all of them
+// (no phantom members: analyze.Options.Others is 0) at the shards' alpha
+// per look, as one run of all the benchmarks would have been; each
+// regression explained from its shard's profiles, copied into the merged
+// directory. Every result a shard decided keeps its decision (see
+// analyze's shardFamily); a result a shard left open is decided by the
+// full correction.
+//
+// The shards must be all of one run: the same count, each index once, the
+// same base and head commits (and head dirtiness), the same benchmark
+// settings and thresholds, shares that cover each benchmark once, each
+// run complete. Anything else is a one-line error that names the shard,
+// and nothing is written; the shards' directories are only read.
 func Merge(opts MergeOptions) (*Result, error) {
 	shards, err := readShards(opts.Dirs)
 	if err != nil {
 		return nil, err
 	}
-	run, err := rundir.Create(opts.Out)
+	var run rundir.Dir
+	if opts.Out != "" {
+		run, err = rundir.Create(opts.Out)
+	} else {
+		run, err = rundir.New(opts.Parent, 0)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -63,7 +79,11 @@ func Merge(opts MergeOptions) (*Result, error) {
 		prefix := filepath.Join("shards", fmt.Sprint(in.Shard.Index))
 		for i, side := range in.Sides {
 			info.Sides[i].Packages = append(info.Sides[i].Packages, side.Packages...)
-			if err := appendFile(run.Path(run.Results(side.Name)), sh.dir.Path(side.Results)); err != nil {
+			src, err := sh.dir.Resolve(side.Results)
+			if err != nil {
+				return nil, fmt.Errorf("merge: shard %d/%d: %w", in.Shard.Index, in.Shard.Count, err)
+			}
+			if err := appendFile(run.Path(run.Results(side.Name)), src); err != nil {
 				return nil, fmt.Errorf("merge: %w", err)
 			}
 		}
@@ -95,7 +115,7 @@ func Merge(opts MergeOptions) (*Result, error) {
 	}
 	info.Notes = append([]string{fmt.Sprintf("merged from %d shards: %s", len(shards), strings.Join(opts.Dirs, ", "))}, info.Notes...)
 	compareOpts := analyze.PairedOptions
-	compareOpts.Thresholds = opts.Thresholds
+	compareOpts.Thresholds = first.Shard.Thresholds
 	compareOpts.Looks = len(analyze.Looks(first.MinRounds, first.Rounds))
 	compareOpts.OneSided = true
 	compareOpts.RequireAll = first.RequireAll
@@ -160,6 +180,8 @@ func readShards(dirs []string) ([]shard, error) {
 	for i, s := range shards {
 		in := s.info
 		switch {
+		case in.Shard.Index < 1 || in.Shard.Index > in.Shard.Count:
+			return nil, fmt.Errorf("merge: %s: its run.json has shard %d/%d", s.dir.Root(), in.Shard.Index, in.Shard.Count)
 		case in.Shard.Count != first.Shard.Count:
 			return nil, fmt.Errorf("merge: %s is one of %d shards, %s one of %d", name(s), in.Shard.Count, name(shards[0]), first.Shard.Count)
 		case i > 0 && in.Shard.Index == shards[i-1].info.Shard.Index:
@@ -168,8 +190,15 @@ func readShards(dirs []string) ([]shard, error) {
 			return nil, fmt.Errorf("merge: %s has base %.12s, %s has base %.12s: shards of different runs", name(s), in.Sides[0].Commit, name(shards[0]), first.Sides[0].Commit)
 		case in.Sides[1].Commit != first.Sides[1].Commit || in.Sides[1].Dirty != first.Sides[1].Dirty:
 			return nil, fmt.Errorf("merge: %s has head %s, %s has head %s: shards of different runs", name(s), headName(in.Sides[1]), name(shards[0]), headName(first.Sides[1]))
-		case in.Rounds != first.Rounds || in.MinRounds != first.MinRounds || in.Benchtime != first.Benchtime || in.Run != first.Run:
-			return nil, fmt.Errorf("merge: %s ran with other benchmark settings than %s (rounds, min_rounds, benchtime, -bench)", name(s), name(shards[0]))
+		case in.Sides[0].Ref != first.Sides[0].Ref || in.Sides[1].Ref != first.Sides[1].Ref ||
+			!maps.Equal(in.Sides[0].Env, first.Sides[0].Env) || !maps.Equal(in.Sides[1].Env, first.Sides[1].Env) ||
+			!slices.Equal(in.Sides[0].Tags, first.Sides[0].Tags) || !slices.Equal(in.Sides[1].Tags, first.Sides[1].Tags):
+			return nil, fmt.Errorf("merge: %s and %s ran other sides (refs, env or build tags)", name(s), name(shards[0]))
+		case in.Rounds != first.Rounds || in.MinRounds != first.MinRounds || in.Benchtime != first.Benchtime ||
+			in.Run != first.Run || !slices.Equal(in.Packages, first.Packages) || in.RequireAll != first.RequireAll:
+			return nil, fmt.Errorf("merge: %s ran with other benchmark settings than %s (rounds, min_rounds, benchtime, -bench, packages, require_all)", name(s), name(shards[0]))
+		case !sameThresholds(in.Shard.Thresholds, first.Shard.Thresholds):
+			return nil, fmt.Errorf("merge: %s decided with other thresholds than %s", name(s), name(shards[0]))
 		case !slices.Equal(in.Shard.All, first.Shard.All):
 			return nil, fmt.Errorf("merge: %s and %s list different benchmarks: shards of different trees", name(s), name(shards[0]))
 		}
@@ -192,6 +221,14 @@ func readShards(dirs []string) ([]shard, error) {
 	return shards, nil
 }
 
+// sameThresholds reports whether a and b are the same thresholds, as
+// run.json records them.
+func sameThresholds(a, b analyze.Thresholds) bool {
+	ja, erra := json.Marshal(a)
+	jb, errb := json.Marshal(b)
+	return erra == nil && errb == nil && bytes.Equal(ja, jb)
+}
+
 func headName(s *rundir.Side) string {
 	h := fmt.Sprintf("%.12s", s.Commit)
 	if s.Dirty {
@@ -200,18 +237,22 @@ func headName(s *rundir.Side) string {
 	return h
 }
 
-// appendFile appends the file src to dst, creating dst.
+// appendFile appends the file src to dst, creating dst, and ends it with
+// a newline if src does not, so that the next file's first line stays
+// whole.
 func appendFile(dst, src string) error {
-	in, err := os.Open(src)
+	data, err := os.ReadFile(src)
 	if err != nil {
 		return err
 	}
-	defer in.Close()
+	if len(data) > 0 && data[len(data)-1] != '\n' {
+		data = append(data, '\n')
+	}
 	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return err
 	}
-	if _, err := io.Copy(out, in); err != nil {
+	if _, err := out.Write(data); err != nil {
 		out.Close()
 		return err
 	}
@@ -235,7 +276,11 @@ func copyRel(from, to rundir.Dir, rel, prefix string) error {
 	if _, err := os.Stat(dst); err == nil {
 		return nil // named by two profiles of the shard
 	}
-	if err := appendFile(dst, src); err != nil {
+	data, err := os.ReadFile(src)
+	if err == nil {
+		err = os.WriteFile(dst, data, 0o644)
+	}
+	if err != nil {
 		return fmt.Errorf("merge: %w", err)
 	}
 	return nil

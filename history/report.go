@@ -140,14 +140,8 @@ func median(x []float64) float64 {
 // profiles for both: they are copied into Out/changes/n as the base and
 // head of a run, and explained as the gate explains a regression.
 func explainChange(ctx context.Context, st *store.Store, opts ReportOptions, c *analyze.Change, pts [2]store.TrendPoint, n int) {
-	info := &rundir.Info{}
-	dir := filepath.Join(opts.Out, "changes", strconv.Itoa(n))
-	run, err := rundir.Create(dir)
-	if err != nil {
-		c.Why = fmt.Sprintf("no hot functions: %v", err)
-		return
-	}
-	for s, side := range []string{"base", "head"} {
+	var kept [2][]keptProfile
+	for s := range kept {
 		ps, err := profilesOf(ctx, st, opts.DataDir, pts[s], c.Package, c.Benchmark)
 		if err != nil {
 			c.Why = fmt.Sprintf("no hot functions: %v", err)
@@ -157,7 +151,16 @@ func explainChange(ctx context.Context, st *store.Store, opts ReportOptions, c *
 			c.Why = fmt.Sprintf("no recorded profiles of %s at %.12s to explain it (record runs with --record to keep them)", c.Benchmark, pts[s].Commit.Hash)
 			return
 		}
-		for _, p := range ps {
+		kept[s] = ps
+	}
+	info := &rundir.Info{}
+	run, err := rundir.Create(filepath.Join(opts.Out, "changes", strconv.Itoa(n)))
+	if err != nil {
+		c.Why = fmt.Sprintf("no hot functions: %v", err)
+		return
+	}
+	for s, side := range []string{"base", "head"} {
+		for _, p := range kept[s] {
 			p.Side = side
 			if err := copyInto(p.dir, run.Root(), side, &p.Profile); err != nil {
 				c.Why = fmt.Sprintf("no hot functions: %v", err)

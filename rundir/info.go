@@ -6,6 +6,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/perfgate/perfgate/analyze"
 	"github.com/perfgate/perfgate/bench/load"
 	"github.com/perfgate/perfgate/config"
 )
@@ -43,18 +44,25 @@ type Info struct {
 	Notes          []string          `json:"notes,omitempty"`
 	// Shard is the share of the benchmarks this run measured, when it is
 	// one job of a sharded run (perfgate bench --shard).
-	Shard *Shard `json:"shard,omitempty"`
+	Shard *ShardInfo `json:"shard,omitempty"`
 }
 
-// Shard is one share of a sharded run, as run.json records it for
-// perfgate merge.
-type Shard struct {
+// ShardInfo is one share of a sharded run, as run.json records it for
+// perfgate merge, which checks that the shards it joins are all of one run
+// and decides them with the same thresholds.
+type ShardInfo struct {
 	Index int `json:"index"`
 	Count int `json:"count"`
 	// All are the top-level benchmarks of every shard
-	// ("importpath.BenchmarkName"), and Mine this shard's.
+	// ("importpath.BenchmarkName"), sorted, and Mine this shard's.
 	All  []string `json:"all"`
 	Mine []string `json:"mine"`
+	// Thresholds are the gate's thresholds the shard decided with.
+	Thresholds analyze.Thresholds `json:"thresholds"`
+	// Others is the estimated number of the other shards' results in
+	// each unit's family, counted in the shard's correction for many
+	// results (analyze.Options.Others).
+	Others int `json:"others,omitempty"`
 }
 
 // Host describes the machine.

@@ -43,7 +43,7 @@ func TestShardedExample(t *testing.T) {
 	for i := 1; i <= 3; i++ {
 		out := filepath.Join(dir, fmt.Sprintf("shard%d", i))
 		code, stdout, _ := perfgate(t, ctx, "-C", "../..", "bench", "--config", cfgFile, "--shard", fmt.Sprintf("%d/3", i), "--out", out)
-		if strings.Contains(stdout, "has no benchmark to run") {
+		if strings.Contains(stdout, "has no benchmarks to run") {
 			empty++
 			if code != exitPass {
 				t.Errorf("the empty shard %d/3: exit %d, want 0", i, code)
@@ -64,18 +64,20 @@ func TestShardedExample(t *testing.T) {
 		t.Errorf("the merged verdict does not say it was merged:\n%s", stdout)
 	}
 	vw, vm := mustVerdict(t, whole), mustVerdict(t, merged)
+	// The regressions on the units that do not vary with the machine's
+	// load: the same (benchmark, unit) in both.
 	regressed := func(v *analyze.Verdict) []string {
 		var out []string
 		for _, r := range v.Results {
-			if r.Regression && r.Unit == "allocs/op" {
-				out = append(out, r.Benchmark)
+			if r.Regression && (r.Unit == "allocs/op" || r.Unit == "B/op") {
+				out = append(out, r.Benchmark+" "+r.Unit)
 			}
 		}
 		slices.Sort(out)
 		return out
 	}
 	if w, m := regressed(vw), regressed(vm); !slices.Equal(w, m) || len(w) == 0 {
-		t.Errorf("allocs/op regressions: whole %v, merged %v", w, m)
+		t.Errorf("allocs/op and B/op regressions: whole %v, merged %v", w, m)
 	}
 	if len(vm.Results) != len(vw.Results) {
 		t.Errorf("merged %d results, the whole run %d", len(vm.Results), len(vw.Results))
@@ -83,6 +85,11 @@ func TestShardedExample(t *testing.T) {
 	for _, v := range []*analyze.Verdict{vw, vm} {
 		if r := findResult(v, "BenchmarkTop/words=1000", "sec/op"); r == nil || float64(r.Delta) < 0.5 {
 			t.Errorf("BenchmarkTop/words=1000 sec/op = %+v, want the head's median well above the base's", r)
+		}
+		for _, unit := range []string{"allocs/op", "B/op"} {
+			if r := findResult(v, "BenchmarkTop/words=1000", unit); r == nil || !r.Regression {
+				t.Errorf("BenchmarkTop/words=1000 %s = %+v, want a regression", unit, r)
+			}
 		}
 		if r := findResult(v, "BenchmarkTokenize", "allocs/op"); r == nil || r.Regression {
 			t.Errorf("BenchmarkTokenize allocs/op = %+v, want no regression", r)

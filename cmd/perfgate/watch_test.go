@@ -177,7 +177,8 @@ func TestWatchDeploy(t *testing.T) {
 	// service's CPU time per request by half, its mean response time by a
 	// tenth and its p99 (from histogram buckets, 400 requests an interval)
 	// by 70%; and B/op, from heap profiles that sample an allocation per
-	// 512 KiB (30 to 50 samples a window here), by a third. The
+	// 512 KiB (30 to 50 samples a window here), by a third; and with the
+	// rest of CI's tests beside it, once cart's median by 38%. The
 	// thresholds absorb that, as a staging's should its own drift; v2's
 	// regression is four to seven times the latency.
 	data := filepath.Join(dir, "data")
@@ -191,7 +192,7 @@ func TestWatchDeploy(t *testing.T) {
   window: 24s
   step: 4s
   webhook: %s
-thresholds: {sec/op: 20%%, p50-sec: 20%%, p90-sec: 50%%, p99-sec: 100%%, cpu-sec/op: 100%%, B/op: 100%%}
+thresholds: {sec/op: 50%%, p50-sec: 50%%, p90-sec: 50%%, p99-sec: 100%%, cpu-sec/op: 100%%, B/op: 100%%}
 `, s.watch, data, prom.URL, webhook.URL)})
 
 	// perfgate watch, in this process, until the test ends.
