@@ -106,32 +106,8 @@ func roundsChart(r analyze.Result, baseName, headName string) *lineChart {
 	if n == 0 || lo > hi {
 		return nil
 	}
-	ax := niceAxis(lo, hi, r.Unit, false)
-	c := &lineChart{
-		Width: chartWidth, Height: chartHeight,
-		Left: px(chartLeft), Right: px(chartWidth - chartRight),
-		Top: px(chartTop), Bottom: px(chartHeight - chartBottom),
-		Title:  "every round, in the order measured",
-		YLabel: r.Unit, XLabel: "round",
-	}
-	plotW := float64(chartWidth - chartLeft - chartRight)
-	plotH := float64(chartHeight - chartTop - chartBottom)
-	x := func(i int) float64 {
-		if n == 1 {
-			return chartLeft + plotW/2
-		}
-		return chartLeft + 8 + float64(i)*(plotW-16)/float64(n-1)
-	}
-	y := func(v float64) float64 {
-		return chartTop + plotH - (v-ax.lo)/(ax.hi-ax.lo)*plotH
-	}
-	for i, t := range ax.ticks {
-		c.YTicks = append(c.YTicks, chartTick{px(y(t)), ax.labels[i]})
-	}
-	step := max(1, (n+9)/10)
-	for i := 0; i < n; i += step {
-		c.XTicks = append(c.XTicks, chartTick{px(x(i)), strconv.Itoa(i + 1)})
-	}
+	c, xf, y := seriesFrame(n, lo, hi, r.Unit, "every round, in the order measured", "round")
+	x := func(i int) float64 { return xf(float64(i)) }
 	for _, side := range sides {
 		if side.s == nil || len(side.s.Values) == 0 {
 			continue
@@ -155,6 +131,38 @@ func roundsChart(r analyze.Result, baseName, headName string) *lineChart {
 	}
 	legend(c.Series)
 	return c
+}
+
+// seriesFrame lays out a line chart of n points, numbered 1 to n along x,
+// whose values lie in [lo, hi] of unit: its grid, ticks and labels, and the
+// x of point i (from 0, fractions between points) and the y of a value.
+func seriesFrame(n int, lo, hi float64, unit, title, xLabel string) (c *lineChart, x, y func(float64) float64) {
+	ax := niceAxis(lo, hi, unit, false)
+	c = &lineChart{
+		Width: chartWidth, Height: chartHeight,
+		Left: px(chartLeft), Right: px(chartWidth - chartRight),
+		Top: px(chartTop), Bottom: px(chartHeight - chartBottom),
+		Title: title, YLabel: unit, XLabel: xLabel,
+	}
+	plotW := float64(chartWidth - chartLeft - chartRight)
+	plotH := float64(chartHeight - chartTop - chartBottom)
+	x = func(i float64) float64 {
+		if n == 1 {
+			return chartLeft + plotW/2
+		}
+		return chartLeft + 8 + i*(plotW-16)/float64(n-1)
+	}
+	y = func(v float64) float64 {
+		return chartTop + plotH - (v-ax.lo)/(ax.hi-ax.lo)*plotH
+	}
+	for i, t := range ax.ticks {
+		c.YTicks = append(c.YTicks, chartTick{px(y(t)), ax.labels[i]})
+	}
+	step := max(1, (n+9)/10)
+	for i := 0; i < n; i += step {
+		c.XTicks = append(c.XTicks, chartTick{px(x(float64(i))), strconv.Itoa(i + 1)})
+	}
+	return c, x, y
 }
 
 // barChart is grouped bars: a load scenario's latency percentiles, base

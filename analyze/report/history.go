@@ -238,30 +238,7 @@ func trendChart(h *analyze.History, t analyze.Trend) *lineChart {
 	if n == 0 || lo > hi {
 		return nil
 	}
-	ax := niceAxis(lo, hi, t.Unit, false)
-	c := &lineChart{
-		Width: chartWidth, Height: chartHeight,
-		Left: px(chartLeft), Right: px(chartWidth - chartRight),
-		Top: px(chartTop), Bottom: px(chartHeight - chartBottom),
-		Title:  "median of each commit, oldest first",
-		YLabel: t.Unit, XLabel: "commit",
-	}
-	plotW := float64(chartWidth - chartLeft - chartRight)
-	plotH := float64(chartHeight - chartTop - chartBottom)
-	x := func(i float64) float64 {
-		if n == 1 {
-			return chartLeft + plotW/2
-		}
-		return chartLeft + 8 + i*(plotW-16)/float64(n-1)
-	}
-	y := func(v float64) float64 { return chartTop + plotH - (v-ax.lo)/(ax.hi-ax.lo)*plotH }
-	for i, tk := range ax.ticks {
-		c.YTicks = append(c.YTicks, chartTick{px(y(tk)), ax.labels[i]})
-	}
-	step := max(1, (n+9)/10)
-	for i := 0; i < n; i += step {
-		c.XTicks = append(c.XTicks, chartTick{px(x(float64(i))), strconv.Itoa(i + 1)})
-	}
+	c, x, y := seriesFrame(n, lo, hi, t.Unit, "median of each commit, oldest first", "commit")
 	s := chartSeries{Name: "median per commit", Color: baseColor}
 	var pts []string
 	for i, p := range t.Points {
