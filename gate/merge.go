@@ -88,21 +88,16 @@ func Merge(opts MergeOptions) (*Result, error) {
 			}
 		}
 		for _, r := range in.Measured {
-			if err := copyRel(sh.dir, run, r.File, prefix); err != nil {
-				return nil, err
+			if _, err := rundir.CopyFile(sh.dir, run, r.File, prefix); err != nil {
+				return nil, fmt.Errorf("merge: %w", err)
 			}
 			r.File = filepath.Join(prefix, r.File)
 			info.Measured = append(info.Measured, r)
 		}
 		for _, p := range in.Profiles {
-			for _, f := range []*string{&p.CPU, &p.Mem, &p.Goroutine, &p.Block, &p.Mutex, &p.Trace, &p.Output} {
-				if *f == "" {
-					continue
-				}
-				if err := copyRel(sh.dir, run, *f, prefix); err != nil {
-					return nil, err
-				}
-				*f = filepath.Join(prefix, *f)
+			p, _, err := rundir.CopyProfile(sh.dir, run, prefix, p)
+			if err != nil {
+				return nil, fmt.Errorf("merge: %w", err)
 			}
 			info.Profiles = append(info.Profiles, p)
 		}
@@ -257,31 +252,4 @@ func appendFile(dst, src string) error {
 		return err
 	}
 	return out.Close()
-}
-
-// copyRel copies the file rel of the run from into prefix/rel of the run
-// to. A file the shard no longer has is skipped.
-func copyRel(from, to rundir.Dir, rel, prefix string) error {
-	src, err := from.Resolve(rel)
-	if err != nil {
-		return fmt.Errorf("merge: %w", err)
-	}
-	if _, err := os.Stat(src); os.IsNotExist(err) {
-		return nil
-	}
-	dst := to.Path(filepath.Join(prefix, rel))
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return fmt.Errorf("merge: %w", err)
-	}
-	if _, err := os.Stat(dst); err == nil {
-		return nil // named by two profiles of the shard
-	}
-	data, err := os.ReadFile(src)
-	if err == nil {
-		err = os.WriteFile(dst, data, 0o644)
-	}
-	if err != nil {
-		return fmt.Errorf("merge: %w", err)
-	}
-	return nil
 }

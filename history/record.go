@@ -10,12 +10,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -128,20 +125,32 @@ func Record(ctx context.Context, st *store.Store, dataDir string, rec Recording)
 	}
 	out.Results = len(r.Results)
 
-	// The profiles are copied first, then the run is added: a failure
-	// removes the copy, and a run in the store always has its files.
-	r.Dir = filepath.Join(RunsDir, info.Started.UTC().Format("20060102T150405.000000000Z")+"-"+digest([]byte(r.Source))[:8])
-	if out.Profiles, err = copyProfiles(rec.Run, info, filepath.Join(dataDir, r.Dir)); err != nil {
-		os.RemoveAll(filepath.Join(dataDir, r.Dir))
-		return nil, err
+	// A run recorded before is refused before anything is copied: its
+	// files stay as they are.
+	if id, ok, err := st.RunOf(ctx, r.Source); err != nil {
+		return nil, fmt.Errorf("recording %s: %w", rec.Run.Root(), err)
+	} else if ok {
+		return nil, fmt.Errorf("recording %s: %w as run %d", rec.Run.Root(), store.ErrDuplicate, id)
 	}
-	if out.Profiles == 0 {
-		os.RemoveAll(filepath.Join(dataDir, r.Dir))
+	// The profiles are copied first, into a directory of their own, then
+	// the run is added: a failure removes that directory, and a run in the
+	// store always has its files.
+	r.Dir = filepath.Join(RunsDir, info.Started.UTC().Format("20060102T150405.000000000Z")+"-"+digest([]byte(r.Source))[:8])
+	dst := filepath.Join(dataDir, r.Dir)
+	if _, err := os.Stat(dst); err == nil {
+		return nil, fmt.Errorf("recording %s: %s exists already (the same run recorded at the same time?)", rec.Run.Root(), dst)
+	}
+	out.Profiles, err = copyProfiles(rec.Run, info, dst)
+	if err != nil || out.Profiles == 0 {
+		os.RemoveAll(dst)
+		if err != nil {
+			return nil, err
+		}
 		r.Dir = ""
 	}
 	if err := st.AddRun(ctx, r); err != nil {
-		if r.Dir != "" && !errors.Is(err, store.ErrDuplicate) {
-			os.RemoveAll(filepath.Join(dataDir, r.Dir))
+		if r.Dir != "" {
+			os.RemoveAll(dst)
 		}
 		return nil, fmt.Errorf("recording %s: %w", rec.Run.Root(), err)
 	}
@@ -263,56 +272,25 @@ func (g *grouper) add(commit, side, variant string, res *benchfmt.Result) {
 	}
 }
 
-// copyProfiles copies the files the run's profiles name into dir, at the
-// same relative paths, and returns how many it copied.
+// copyProfiles copies the files the run's profiles name into dir, a new
+// directory, at the same relative paths, and returns how many it copied.
 func copyProfiles(run rundir.Dir, info *rundir.Info, dir string) (int, error) {
-	var files []string
-	for _, p := range info.Profiles {
-		files = append(files, p.CPU, p.Mem, p.Goroutine, p.Block, p.Mutex, p.Trace, p.Output)
-		for _, f := range p.OffCPU {
-			files = append(files, f)
-		}
+	if len(info.Profiles) == 0 {
+		return 0, nil
 	}
-	slices.Sort(files)
-	files = slices.Compact(files)
+	to, err := rundir.Create(dir)
+	if err != nil {
+		return 0, fmt.Errorf("recording %s: keeping its profiles: %w", run.Root(), err)
+	}
 	n := 0
-	for _, rel := range files {
-		if rel == "" {
-			continue
-		}
-		src, err := run.Resolve(rel)
+	for _, p := range info.Profiles {
+		_, k, err := rundir.CopyProfile(run, to, "", p)
+		n += k
 		if err != nil {
-			return n, fmt.Errorf("recording %s: %w", run.Root(), err)
-		}
-		if _, err := os.Stat(src); errors.Is(err, os.ErrNotExist) {
-			continue // a profile the run lost (a failed profiling run) is noted there
-		}
-		if err := copyFile(src, filepath.Join(dir, rel)); err != nil {
 			return n, fmt.Errorf("recording %s: keeping its profiles: %w", run.Root(), err)
 		}
-		n++
 	}
 	return n, nil
-}
-
-func copyFile(src, dst string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return err
-	}
-	out, err := os.Create(dst)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
 }
 
 // digest is the hex SHA-256 of data.

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -161,11 +160,15 @@ func explainChange(ctx context.Context, st *store.Store, opts ReportOptions, c *
 	}
 	for s, side := range []string{"base", "head"} {
 		for _, p := range kept[s] {
-			p.Side = side
-			if err := copyInto(p.dir, run.Root(), side, &p.Profile); err != nil {
+			from, err := rundir.Open(p.dir)
+			if err == nil {
+				p.Profile, _, err = rundir.CopyProfile(from, run, side, p.Profile)
+			}
+			if err != nil {
 				c.Why = fmt.Sprintf("no hot functions: %v", err)
 				return
 			}
+			p.Side = side
 			info.Profiles = append(info.Profiles, p.Profile)
 		}
 	}
@@ -232,35 +235,4 @@ func profilesOf(ctx context.Context, st *store.Store, dataDir string, pt store.T
 		}
 	}
 	return nil, nil
-}
-
-// copyInto copies the files of p from the directory from into side/ of
-// the directory to, and points p at the copies.
-func copyInto(from, to, side string, p *rundir.Profile) error {
-	for _, f := range []*string{&p.CPU, &p.Mem, &p.Goroutine, &p.Block, &p.Mutex, &p.Trace, &p.Output} {
-		if *f == "" {
-			continue
-		}
-		rel := filepath.Join(side, *f)
-		if err := copyFile(filepath.Join(from, *f), filepath.Join(to, rel)); err != nil {
-			if os.IsNotExist(err) {
-				*f = ""
-				continue
-			}
-			return err
-		}
-		*f = rel
-	}
-	off := map[string]string{}
-	for k, f := range p.OffCPU {
-		rel := filepath.Join(side, f)
-		if err := copyFile(filepath.Join(from, f), filepath.Join(to, rel)); err != nil {
-			return err
-		}
-		off[k] = rel
-	}
-	if len(off) > 0 {
-		p.OffCPU = off
-	}
-	return nil
 }
