@@ -26,16 +26,23 @@ type History struct {
 	Notes  []string `json:"notes,omitempty"`
 }
 
-// Trend is one benchmark's unit, on one machine, commit by commit.
-type Trend struct {
+// Series names a trend: one benchmark's unit, on one machine, of one
+// build configuration. Trend and Change carry it, and their JSON forms
+// hold its fields as their own.
+type Series struct {
 	Machine   string `json:"machine"`
 	Package   string `json:"package,omitempty"`
 	Benchmark string `json:"benchmark"`
 	Unit      string `json:"unit"`
 	// Variant is a side's build configuration beyond its commit (build
 	// tags, environment), when not the plain build.
-	Variant string       `json:"variant,omitempty"`
-	Points  []TrendPoint `json:"points"`
+	Variant string `json:"variant,omitempty"`
+}
+
+// Trend is one benchmark's unit, on one machine, commit by commit.
+type Trend struct {
+	Series
+	Points []TrendPoint `json:"points"`
 	// Changes are the indexes in History.Changes of this trend's change
 	// points in the period.
 	Changes []int `json:"changes,omitempty"`
@@ -52,11 +59,7 @@ type TrendPoint struct {
 
 // Change is a change point: the commit from which a trend's level moved.
 type Change struct {
-	Machine   string `json:"machine"`
-	Package   string `json:"package,omitempty"`
-	Benchmark string `json:"benchmark"`
-	Unit      string `json:"unit"`
-	Variant   string `json:"variant,omitempty"`
+	Series
 	// Commit is the first commit at the new level; Previous the last
 	// before it.
 	Commit   string    `json:"commit"`

@@ -51,7 +51,7 @@ func Report(ctx context.Context, st *store.Store, opts ReportOptions) (*analyze.
 	}
 	var all []found
 	for _, t := range trends {
-		at := analyze.Trend{Machine: t.Machine.Fingerprint(), Package: t.Package, Benchmark: t.Benchmark, Unit: t.Unit, Variant: t.Variant}
+		at := analyze.Trend{Series: analyze.Series{Machine: t.Machine.Fingerprint(), Package: t.Package, Benchmark: t.Benchmark, Unit: t.Unit, Variant: t.Variant}}
 		x := make([]float64, len(t.Points))
 		for i, p := range t.Points {
 			x[i] = median(p.Values)
@@ -69,7 +69,7 @@ func Report(ctx context.Context, st *store.Store, opts ReportOptions) (*analyze.
 				continue
 			}
 			c := analyze.Change{
-				Machine: at.Machine, Package: t.Package, Benchmark: t.Benchmark, Unit: t.Unit, Variant: t.Variant,
+				Series: at.Series,
 				Commit: after.Commit.Hash, Previous: before.Commit.Hash, Time: after.Commit.Time, Subject: after.Commit.Subject,
 				Before: analyze.Float(cp.Before), After: analyze.Float(cp.After),
 				BeforeCommits: cp.Index - cp.From, AfterCommits: cp.To - cp.Index,

@@ -18,8 +18,8 @@ func historyReport() *analyze.History {
 	h := &analyze.History{Schema: analyze.HistorySchemaVersion, Generated: t0.Add(48 * time.Hour), Since: t0, Branch: "main"}
 	levels := []float64{1000, 1000, 1000, 1080, 1080, 1080, 1026, 1026, 1026}
 	var slow, flat analyze.Trend
-	slow = analyze.Trend{Machine: machine, Package: "example.com/series", Benchmark: "BenchmarkChecksum-2", Unit: "sec/op"}
-	flat = analyze.Trend{Machine: machine, Package: "example.com/series", Benchmark: "BenchmarkSort-2", Unit: "sec/op"}
+	slow = analyze.Trend{Series: analyze.Series{Machine: machine, Package: "example.com/series", Benchmark: "BenchmarkChecksum-2", Unit: "sec/op"}}
+	flat = analyze.Trend{Series: analyze.Series{Machine: machine, Package: "example.com/series", Benchmark: "BenchmarkSort-2", Unit: "sec/op"}}
 	for i, l := range levels {
 		commit := strings.Repeat(string(rune('0'+i)), 40)
 		at := t0.Add(time.Duration(i) * time.Hour)
@@ -27,11 +27,11 @@ func historyReport() *analyze.History {
 		flat.Points = append(flat.Points, analyze.TrendPoint{Commit: commit, Time: at, Value: analyze.Float(2e-6), N: 10})
 	}
 	h.Changes = []analyze.Change{
-		{Machine: machine, Package: slow.Package, Benchmark: slow.Benchmark, Unit: "sec/op", Commit: slow.Points[3].Commit, Previous: slow.Points[2].Commit,
+		{Series: slow.Series, Commit: slow.Points[3].Commit, Previous: slow.Points[2].Commit,
 			Time: slow.Points[3].Time, Subject: "checksum: one more round", Before: 1000e-9, After: 1080e-9, BeforeCommits: 3, AfterCommits: 3,
 			Delta: 0.08, Low: 0.071, High: 0.089, P: 0.0004, Status: analyze.StatusRegression,
 			Hot: []analyze.Hot{{Function: "example.com/series.checksum", Base: 990, Head: 1070, Share: 1, Unit: "ns/op"}}},
-		{Machine: machine, Package: slow.Package, Benchmark: slow.Benchmark, Unit: "sec/op", Commit: slow.Points[6].Commit, Previous: slow.Points[5].Commit,
+		{Series: slow.Series, Commit: slow.Points[6].Commit, Previous: slow.Points[5].Commit,
 			Time: slow.Points[6].Time, Before: 1080e-9, After: 1026e-9, BeforeCommits: 3, AfterCommits: 3,
 			Delta: -0.05, Low: -0.058, High: -0.041, P: 0.0007, Status: analyze.StatusImprovement},
 	}
